@@ -1,0 +1,95 @@
+"""Install what UDW Studio's nodes need into the running Python, without touching the host's packages.
+
+Runs under ComfyUI-Manager, A1111's extension installer, or by hand (`python install.py`).
+- Reads requirements.txt and installs only the packages that are missing.
+- Never upgrades or replaces a package that is already installed: every installed distribution
+  is pinned to its current version through a pip constraints file, so pip refuses rather than
+  replacing the host's torch, numpy or gradio.
+- For onnxruntime and OpenCV, any installed variant counts (onnxruntime-gpu, opencv-python, ...);
+  only when none is present is the CPU variant installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# One of each group satisfies the requirement; the first is installed when none is present.
+VARIANTS = {
+    "onnxruntime": ["onnxruntime", "onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-silicon",
+                    "onnxruntime-openvino", "onnxruntime-qnn"],
+    "opencv": ["opencv-python-headless", "opencv-python", "opencv-contrib-python",
+               "opencv-contrib-python-headless"],
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed() -> dict[str, str]:
+    out = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            out[_norm(name)] = dist.version
+    return out
+
+
+def requirements(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        lines = [ln.split("#", 1)[0].strip() for ln in fh]
+    return [ln for ln in lines if ln]
+
+
+def req_name(req: str) -> str:
+    return _norm(re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0])
+
+
+def missing(reqs: list[str], have: dict[str, str]) -> list[str]:
+    todo = [r for r in reqs if req_name(r) not in have]
+    for group in VARIANTS.values():
+        if not any(_norm(v) in have for v in group):
+            todo.append(group[0])
+    return todo
+
+
+def pip_install(packages: list[str], have: dict[str, str], dry_run: bool) -> int:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(f"{name}=={version}" for name, version in sorted(have.items())))
+        constraints = fh.name
+    cmd = [sys.executable, "-m", "pip", "install", "--constraint", constraints, *packages]
+    print("[UDW Studio] " + " ".join(cmd[3:]), flush=True)
+    try:
+        return 0 if dry_run else subprocess.call(cmd)
+    finally:
+        os.unlink(constraints)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requirements", default=os.path.join(HERE, "requirements.txt"))
+    parser.add_argument("--dry-run", action="store_true", help="print the pip command only")
+    args = parser.parse_args(argv)
+    have = installed()
+    todo = missing(requirements(args.requirements), have)
+    if not todo:
+        print("[UDW Studio] all requirements present; nothing installed", flush=True)
+        return 0
+    code = pip_install(todo, have, args.dry_run)
+    if code:
+        print("[UDW Studio] could not install " + ", ".join(todo) + " without changing packages the host "
+              "already has. Install them by hand in a way that suits your setup; nothing was changed.",
+              file=sys.stderr, flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

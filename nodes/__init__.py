@@ -1,0 +1,12 @@
+"""ComfyUI adapter: thin node classes over the `udw` core. Each module exports MAPPINGS."""
+
+from . import dataset_nodes
+
+_MODULES = [dataset_nodes]
+
+NODE_CLASS_MAPPINGS: dict = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict = {}
+for _module in _MODULES:
+    for _name, (_cls, _title) in _module.MAPPINGS.items():
+        NODE_CLASS_MAPPINGS[_name] = _cls
+        NODE_DISPLAY_NAME_MAPPINGS[_name] = _title

@@ -1,0 +1,173 @@
+"""The stage runner: resumable, idempotent per-item work over a dataset.
+
+A stage says which items it still has to do (by default: active items without a `stage_done`
+row for its current settings), how to load one item (run in background threads, so decoding
+overlaps with compute), how to process a batch, and how to write the results. Results and the
+`stage_done` marks of a batch land in one transaction: after a kill, a re-run redoes at most the
+batch that was in flight and never records a result twice.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional, Sequence
+
+from .errors import Cancelled
+from .manifest import Dataset, Item, settings_key
+from .ports import Ports
+
+
+class ItemError(Exception):
+    """Raised by `Stage.load`/`Stage.process` for one bad item: it is reported and skipped."""
+
+
+@dataclass
+class StageReport:
+    stage: str
+    done: int = 0
+    already_done: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (item path, reason)
+    cancelled: bool = False
+    seconds: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        text = f"{self.stage}: {self.done} done, {self.already_done} already done"
+        if self.failed:
+            text += f", {len(self.failed)} failed"
+        if self.cancelled:
+            text += " (cancelled; run again to resume)"
+        return text + f" in {self.seconds:.1f}s"
+
+
+class Stage:
+    """Base class: override `load`, `process` and `commit` (and `settings`, `select` if needed)."""
+
+    name = "stage"
+    batch_size = 16
+    load_threads = 2
+
+    def settings(self) -> dict:
+        """What decides whether an earlier result is still valid (changing it redoes items)."""
+        return {}
+
+    def select(self, ds: Dataset, key: str, retry_failed: bool) -> list[int]:
+        return ds.pending(self.name, key, retry_failed=retry_failed)
+
+    def prepare(self, ds: Dataset, ports: Ports) -> None:
+        """Called once before the first batch (open models here)."""
+
+    def load(self, ds: Dataset, item: Item) -> Any:
+        """Read one item (runs in a worker thread). Raise ItemError for a bad item."""
+        return item
+
+    def process(self, ds: Dataset, items: Sequence[Item], loaded: Sequence[Any]) -> list[Any]:
+        """Compute results for a batch; return one result per item (an Exception marks a failure)."""
+        return list(loaded)
+
+    def commit(self, ds: Dataset, conn: sqlite3.Connection, item: Item, result: Any) -> None:
+        """Write one item's result (inside the batch's transaction)."""
+
+    def finish(self, ds: Dataset, report: StageReport, ports: Ports) -> None:
+        """Called once after the last batch (write views, summaries)."""
+
+
+def _batches(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _load_all(stage: Stage, ds: Dataset, items: list[Item], pool: cf.Executor) -> list[cf.Future]:
+    return [pool.submit(stage.load, ds, item) for item in items]
+
+
+def run_stage(ds: Dataset, stage: Stage, ports: Optional[Ports] = None, retry_failed: bool = False,
+              limit: Optional[int] = None) -> StageReport:
+    """Run `stage` over the items it has not finished; safe to interrupt and run again."""
+    ports = ports or Ports()
+    key = settings_key(stage.settings())
+    report = StageReport(stage.name)
+    start = time.perf_counter()
+    todo = stage.select(ds, key, retry_failed)
+    if limit is not None:
+        todo = todo[:limit]
+    report.already_done = ds.count() - len(todo) if not retry_failed else 0
+    run_id = _start_run(ds, stage, key)
+    ports.progress(0, len(todo))
+    if todo:
+        stage.prepare(ds, ports)
+    try:
+        _run_batches(ds, stage, key, todo, ports, report)
+    except Cancelled:
+        report.cancelled = True
+    report.seconds = time.perf_counter() - start
+    if not report.cancelled:
+        stage.finish(ds, report, ports)
+    _end_run(ds, run_id, report)
+    return report
+
+
+def _run_batches(ds: Dataset, stage: Stage, key: str, todo: list[int], ports: Ports,
+                 report: StageReport) -> None:
+    batches = list(_batches(todo, max(1, stage.batch_size)))
+    with cf.ThreadPoolExecutor(max(1, stage.load_threads), thread_name_prefix=f"udw-{stage.name}") as pool, \
+            ds.db() as conn:
+        nxt = _submit(stage, ds, batches, 0, pool)
+        for n in range(len(batches)):
+            items, futures = nxt
+            nxt = _submit(stage, ds, batches, n + 1, pool)  # prefetch while this batch computes
+            _one_batch(ds, stage, key, conn, items, futures, report)
+            ports.step(report.done + len(report.failed), len(todo))
+
+
+def _submit(stage: Stage, ds: Dataset, batches: list, n: int, pool: cf.Executor):
+    if n >= len(batches):
+        return [], []
+    items = ds.items(status=None, ids=batches[n])
+    return items, _load_all(stage, ds, items, pool)
+
+
+def _one_batch(ds: Dataset, stage: Stage, key: str, conn: sqlite3.Connection, items: list[Item],
+               futures: list[cf.Future], report: StageReport) -> None:
+    loaded, good, bad = [], [], []
+    for item, fut in zip(items, futures):
+        try:
+            loaded.append(fut.result())
+            good.append(item)
+        except (ItemError, OSError, ValueError) as exc:
+            bad.append((item, _reason(exc)))
+    results = stage.process(ds, good, loaded) if good else []
+    with ds.transaction(conn):
+        for item, result in zip(good, results):
+            if isinstance(result, Exception):
+                bad.append((item, _reason(result)))
+                continue
+            stage.commit(ds, conn, item, result)
+            ds.mark_done(conn, [item.id], stage.name, key)
+            report.done += 1
+        for item, reason in bad:
+            ds.mark_done(conn, [item.id], stage.name, key, error=reason)
+    report.failed.extend((item.path, reason) for item, reason in bad)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, ItemError) else str(exc)
+
+
+def _start_run(ds: Dataset, stage: Stage, key: str) -> int:
+    with ds.transaction() as conn:
+        cur = conn.execute("INSERT INTO stage_runs(stage, settings, started, status) VALUES(?,?,?,?)",
+                           (stage.name, json.dumps(stage.settings(), default=str), time.time(), "running"))
+        return cur.lastrowid
+
+
+def _end_run(ds: Dataset, run_id: int, report: StageReport) -> None:
+    stats = {"done": report.done, "failed": len(report.failed), **report.stats}
+    with ds.transaction() as conn:
+        conn.execute("UPDATE stage_runs SET finished=?, status=?, stats=? WHERE id=?",
+                     (time.time(), "cancelled" if report.cancelled else "finished",
+                      json.dumps(stats, default=str), run_id))

@@ -1,0 +1,22 @@
+"""The UDW Blocks: one tab per task, each section built by its own module."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .host import UiHost
+from .sections import dataset as dataset_section
+
+# Each section module has build(host) and is shown as one tab, in this order.
+SECTIONS = [dataset_section]
+
+
+def build_blocks(host: UiHost) -> gr.Blocks:
+    with gr.Blocks(title="UDW Studio", analytics_enabled=False) as blocks:
+        gr.Markdown("## UDW Studio\nBuild anime datasets from video, tag, dedupe, arrange; "
+                    f"UDW models, pose transfer, galleries. Paths are relative to `{host.roots.default}`.")
+        with gr.Tabs():
+            for section in SECTIONS:
+                with gr.Tab(section.TITLE, elem_id=f"udw_tab_{section.__name__.rsplit('.', 1)[-1]}"):
+                    section.build(host)
+    return blocks

@@ -1,0 +1,44 @@
+"""What the shared UI needs from whoever embeds it (A1111, Forge, or the standalone app)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+from ..core.paths import Roots
+from ..core.ports import Ports
+
+
+@dataclass
+class UiHost:
+    """name: 'standalone', 'a1111' or 'forge'. roots: where typed paths may point.
+
+    `host_cancelled` lets a host add its own stop signal (A1111's Interrupt button);
+    `send_to_txt2img` is set where the host can take a prompt.
+    """
+
+    name: str
+    roots: Roots
+    model_dirs: dict[str, list[str]] = field(default_factory=dict)
+    providers: Optional[Sequence[str]] = None
+    allow_download: bool = False
+    host_cancelled: Callable[[], bool] = lambda: False
+    send_to_txt2img: Optional[Callable[..., Any]] = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def ports(self, progress: Any = None, label: str = "") -> Ports:
+        """Ports for one UI action: gradio's progress tracker and the Stop button."""
+        self._stop.clear()
+
+        def report(done: int, total: int, preview: Any = None) -> None:
+            if progress is not None and total:
+                progress(done / total, desc=f"{label} {done}/{total}".strip())
+
+        return Ports(progress=report,
+                     cancelled=lambda: self._stop.is_set() or self.host_cancelled(),
+                     model_dirs=self.model_dirs, providers=self.providers,
+                     allow_download=self.allow_download)

@@ -1,0 +1,1 @@
+"""One module per UI section: TITLE and build(host)."""
