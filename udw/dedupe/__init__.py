@@ -1,0 +1,1 @@
+"""Near-duplicate detection: cheap signatures (shared with frame extraction) and dataset dedupe."""

@@ -1,0 +1,116 @@
+"""Cached onnxruntime sessions with execution providers chosen at run time.
+
+One session per (file, providers, threads) for the life of the process. The provider that really
+runs is read back from the session: if a GPU provider was asked for but could not start (missing
+CUDA libraries, a CPU-only onnxruntime), the session falls back to CPU with one warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from ..core.errors import BadInput, UdwError
+
+log = logging.getLogger("udw.models")
+
+PREFERRED = ("CUDAExecutionProvider", "ROCMExecutionProvider", "DmlExecutionProvider",
+             "CoreMLExecutionProvider", "CPUExecutionProvider")
+
+
+@dataclass
+class Session:
+    session: Any                  # onnxruntime.InferenceSession
+    path: Path
+    provider: str                 # the provider that really runs
+    requested: tuple[str, ...]
+    fell_back: bool
+
+    def describe(self) -> str:
+        text = f"{self.path.name} on {self.provider}"
+        return text + f" (asked for {self.requested[0]}; fell back)" if self.fell_back else text
+
+
+_CACHE: dict[tuple, Session] = {}
+_LOCK = threading.Lock()
+_WARNED: set[str] = set()
+
+
+def ort():
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise UdwError("onnxruntime is not installed",
+                       "pip install onnxruntime (or onnxruntime-gpu for CUDA)") from exc
+    return onnxruntime
+
+
+def choose_providers(requested: Optional[Sequence[str]] = None) -> tuple[str, ...]:
+    """The requested providers that this onnxruntime has, else the best available; CPU always last."""
+    available = ort().get_available_providers()
+    wanted = list(requested) if requested else [p for p in PREFERRED if p in available]
+    chosen = [p for p in wanted if p in available and p != "CPUExecutionProvider"]
+    for p in wanted:
+        if p not in available:
+            _warn_once(f"{p} is not available in this onnxruntime ({', '.join(available)}); using CPU")
+    return (*chosen, "CPUExecutionProvider")
+
+
+def get_session(path: Path, providers: Optional[Sequence[str]] = None, threads: int = 0) -> Session:
+    """A cached session for `path`; threads=0 lets onnxruntime choose."""
+    path = Path(path)
+    chosen = choose_providers(providers)
+    key = (str(path.resolve()), path.stat().st_mtime_ns, chosen, threads)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = _create(path, chosen, threads)
+        return _CACHE[key]
+
+
+def _create(path: Path, providers: tuple[str, ...], threads: int) -> Session:
+    rt = ort()
+    opts = rt.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.graph_optimization_level = rt.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        sess = rt.InferenceSession(str(path), sess_options=opts, providers=list(providers))
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+        if providers != ("CPUExecutionProvider",) and not _is_bad_model(exc):
+            _warn_once(f"{providers[0]} failed to start ({exc}); using CPU")
+            return _fallback(path, providers, opts)
+        raise BadInput(f"{path} is not a usable ONNX model ({type(exc).__name__}: {exc})",
+                       "the file is damaged or incomplete: delete it and download it again") from exc
+    active = sess.get_providers()[0]
+    fell_back = active != providers[0]
+    if fell_back:
+        _warn_once(f"{providers[0]} did not start for {path.name}; running on {active}")
+    return Session(sess, path, active, providers, fell_back)
+
+
+def _fallback(path: Path, providers: tuple[str, ...], opts: Any) -> Session:
+    try:
+        sess = ort().InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001
+        raise BadInput(f"{path} is not a usable ONNX model ({exc})",
+                       "the file is damaged or incomplete: delete it and download it again") from exc
+    return Session(sess, path, "CPUExecutionProvider", providers, True)
+
+
+def _is_bad_model(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("protobuf", "invalid_graph", "invalid model", "load model", "no such file"))
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        log.warning(message)
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
