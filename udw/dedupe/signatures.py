@@ -36,12 +36,17 @@ def shrink(grey: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def grey_thumb(img: np.ndarray, size: int = 32) -> np.ndarray:
-    """Flattened size*size grey thumbnail, zero mean, unit norm (float32)."""
+    """Flattened size*size grey thumbnail, zero mean, unit norm (float32).
+
+    A flat image (grey-level spread under 0.5, e.g. a black frame) has no shape to correlate:
+    it gets an all-zero thumb, and callers compare such frames by brightness instead.
+    """
     g = img if img.dtype == np.float32 and img.ndim == 2 else to_grey(img)
     t = shrink(g, size, size).ravel()
     t = t - t.mean()
     norm = float(np.linalg.norm(t))
-    return (t / norm if norm > 1e-6 else np.zeros_like(t)).astype(np.float32)
+    flat = norm < 0.5 * np.sqrt(t.size)
+    return (np.zeros_like(t) if flat else t / norm).astype(np.float32)
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
