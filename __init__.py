@@ -1,13 +1,13 @@
 """ComfyUI entry point of UDW Studio (the A1111 entry is scripts/udw_tab.py).
 
 ComfyUI imports this folder as a package named after its path, so only relative imports work.
-Imported anywhere else (pytest collecting the repository, a tool scanning it), it exposes no nodes
-instead of failing on ComfyUI's missing modules.
+Imported anywhere else (pytest collecting the repository, a tool scanning it), it exposes no
+nodes instead of failing on ComfyUI's missing modules.
 """
 
-from importlib.util import find_spec
+import sys
 
-if find_spec("folder_paths") is not None and find_spec("comfy") is not None:
+if "folder_paths" in sys.modules:  # ComfyUI imports it before it loads any custom node
     from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
 else:
     NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS = {}, {}
