@@ -43,8 +43,8 @@ def build(host: UiHost) -> None:
         ds = Dataset(root)
         return f"**{ds.count()} items** in `{root}`", _grid(root)
 
-    import_btn.click(do_import, inputs=[dataset, source, mode], outputs=[status, grid])
-    preview_btn.click(do_preview, inputs=[dataset], outputs=[status, grid])
+    import_btn.click(do_import, inputs=[dataset, source, mode], outputs=[status, grid], api_name="udw_import")
+    preview_btn.click(do_preview, inputs=[dataset], outputs=[status, grid], api_name="udw_preview")
 
 
 def _grid(root):

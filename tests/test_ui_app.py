@@ -1,0 +1,75 @@
+"""The shared Gradio Blocks, served by the installed gradio and driven through its HTTP API."""
+
+import socket
+import sys
+import types
+import runpy
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+
+from udw.core.paths import Roots  # noqa: E402
+from udw.ui import UiHost, build_blocks  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    blocks = build_blocks(UiHost("standalone", Roots(root)))
+    blocks.queue()
+    port = free_port()
+    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield root, client
+    blocks.close()
+
+
+def test_import_and_preview_over_http(served, image_folder):
+    root, client = served
+    import shutil
+    shutil.copytree(image_folder, root / "pics")
+    status, grid = client.predict("ds", "pics", "copy", api_name="/udw_import")
+    assert "6 added" in status and grid
+    status, _ = client.predict("ds", api_name="/udw_preview")
+    assert "6 items" in status
+
+
+def test_paths_outside_the_roots_are_refused(served, tmp_path):
+    _, client = served
+    with pytest.raises(Exception, match="outside the allowed folders"):
+        client.predict("ds", str(tmp_path), "copy", api_name="/udw_import")
+
+
+def test_a1111_entry_registers_a_udw_tab(tmp_path, monkeypatch):
+    """scripts/udw_tab.py with A1111's modules faked: it must register a tab built from udw.ui."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    tabs = []
+    modules = types.ModuleType("modules")
+    modules.__path__ = []
+    callbacks = types.ModuleType("modules.script_callbacks")
+    callbacks.on_ui_tabs = tabs.append
+    shared = types.ModuleType("modules.shared")
+    shared.state = types.SimpleNamespace(interrupted=False)
+    paths = types.ModuleType("modules.paths_internal")
+    paths.data_path, paths.models_path = str(tmp_path), str(tmp_path / "models")
+    modules.script_callbacks, modules.shared, modules.paths_internal = callbacks, shared, paths
+    for name, mod in {"modules": modules, "modules.script_callbacks": callbacks,
+                      "modules.shared": shared, "modules.paths_internal": paths}.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    monkeypatch.syspath_prepend(str(repo))
+    runpy.run_path(str(repo / "scripts" / "udw_tab.py"), run_name="udw_tab")
+    assert len(tabs) == 1
+    (blocks, title, elem_id), = tabs[0]()
+    assert title == "UDW" and elem_id == "udw_studio" and isinstance(blocks, gr.Blocks)
+    assert (tmp_path / "outputs" / "udw").is_dir()
