@@ -14,7 +14,7 @@ from .plan import EpisodePlan
 from .scenery import panorama, title_card
 from .storyboard import ActorState, FrameState, Shot
 
-_MAX_SPRITES = 96
+_MAX_SPRITES = 64
 
 
 def _background(plan: EpisodePlan, k: int) -> np.ndarray:
@@ -30,8 +30,11 @@ def _background(plan: EpisodePlan, k: int) -> np.ndarray:
     return cache[k]
 
 
-def _sprite(plan: EpisodePlan, a: ActorState) -> Sprite:
-    cache = plan.cache.setdefault("sprites", {})
+def _sprite(plan: EpisodePlan, shot: int, a: ActorState) -> Sprite:
+    if plan.cache.get("sprites_shot") != shot:  # sizes differ between shots: start afresh
+        plan.cache["sprites_shot"] = shot
+        plan.cache["sprites"] = {}
+    cache = plan.cache["sprites"]
     key = (a.char, a.h, a.pose, a.eyes, a.mouth, a.extent)
     sp = cache.get(key)
     if sp is None:
@@ -47,7 +50,7 @@ def render_state(plan: EpisodePlan, state: FrameState) -> np.ndarray:
     cx, cy = state.cam
     out = bg[cy:cy + plan.height, cx:cx + plan.width].copy()
     for a in state.actors:
-        composite(out, _sprite(plan, a), a.x, a.y)
+        composite(out, _sprite(plan, state.shot, a), a.x, a.y)
     return out
 
 
