@@ -64,6 +64,12 @@ class Pairs:
         return Pairs(lo[first], hi[first], self.sim[first], self.stats)
 
 
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy 2.3+'s hashing unique is ~50x slower on pair keys)."""
+    s = np.sort(a)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
 def _chunks(total: int, size: int):
     for start in range(0, total, size):
         yield start, min(total, start + size)
@@ -71,19 +77,12 @@ def _chunks(total: int, size: int):
 
 # -- vectors --------------------------------------------------------------------------------------
 
-def collapse_identical(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(representative row index per unique row, representative of each row)."""
-    data = np.ascontiguousarray(rows)
-    view = data.view(np.dtype((np.void, data.dtype.itemsize * data.shape[1]))).ravel()
-    _, first, inverse = np.unique(view, return_index=True, return_inverse=True)
-    return first, first[inverse.ravel()]
-
-
-def full_dot(x: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """Exact similarity of pairs (i[k], j[k]) of float32 rows, in chunks (bounded memory)."""
+def full_dot(x: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+    """Exact similarity of pairs (i[k], j[k]) of rows (float16 or float32), in chunks."""
     out = np.empty(len(i), np.float32)
     for a, b in _chunks(len(i), chunk):
-        out[a:b] = np.einsum("ij,ij->i", x[i[a:b]], x[j[a:b]])
+        out[a:b] = np.einsum("ij,ij->i", x[i[a:b]].astype(np.float32, copy=False),
+                             x[j[a:b]].astype(np.float32, copy=False))
     return out
 
 
@@ -91,7 +90,8 @@ def _exact_block(x: np.ndarray, a: np.ndarray, b: Optional[np.ndarray], t: float
     """Every pair between rows `a` and rows `b` with dot >= t (upper triangle of a x a if b is None)."""
     same = b is None
     b = a if same else b
-    s = x[a] @ x[b].T
+    xa = x[a].astype(np.float32, copy=False)
+    s = xa @ (xa if same else x[b].astype(np.float32, copy=False)).T
     hit = s >= t
     if same:
         hit = np.triu(hit, 1)
@@ -128,88 +128,128 @@ def lsh_plan(n: int, threshold: float, recall: float = 0.99) -> tuple[int, int]:
     return bits, int(min(48, max(4, ceil(log(1 - recall) / log(1 - table)))))
 
 
-def _bucket_pairs(key: np.ndarray, item: np.ndarray, x: np.ndarray, t: float,
-                  max_offset: int = 48) -> tuple[np.ndarray, np.ndarray, Pairs]:
-    """Candidate pairs of entries with equal keys; buckets larger than `max_offset` are joined
-    exactly at once (a matrix product) and returned as verified pairs."""
+@dataclass
+class _Job:
+    """What every table of one join shares (local row numbers 0..m-1 throughout)."""
+
+    sub: np.ndarray           # m x k float32 index view
+    sketch: np.ndarray        # m 64-bit sketches
+    limit: int                # largest sketch distance of a plausible pair
+
+
+def _bucket_pairs(job: _Job, key: np.ndarray, item: np.ndarray,
+                  max_offset: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (local rows, sketch-filtered) of entries with equal keys.
+
+    Pairs up to `max_offset` apart in the sorted keys are taken in one vectorised pass per
+    offset; buckets larger than that (a tight cluster, or keys skewed by dominant coordinates)
+    are enumerated whole, each pair tested on its sketch first."""
     order = np.argsort(key, kind="stable")
     sk, si = key[order], item[order]
     ii, jj = [], []
+
+    def keep(a: np.ndarray, b: np.ndarray) -> None:
+        near = (a != b) & (popcount64(job.sketch[a] ^ job.sketch[b]) <= job.limit)
+        ii.append(a[near])
+        jj.append(b[near])
+
     for d in range(1, max_offset + 1):
         hit = np.flatnonzero(sk[d:] == sk[:-d])
         if not len(hit):
             break
-        ii.append(si[hit])
-        jj.append(si[hit + d])
-    big = []
-    if ii and len(ii) == max_offset:  # some bucket is larger than max_offset: join those exactly
+        keep(si[hit], si[hit + d])
+    else:  # some bucket is larger than max_offset: all its pairs
         starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
         sizes = np.diff(np.r_[starts, len(sk)])
         for s0, size in zip(starts[sizes > max_offset], sizes[sizes > max_offset]):
-            members = np.unique(si[s0:s0 + size])
-            big.append(_exact_block(x, members, None, t))
+            members = sorted_unique(si[s0:s0 + size])
+            for c0, c1 in _chunks(len(members), 1024):  # bounded memory for a huge bucket
+                a, b = np.meshgrid(members[c0:c1], members, indexing="ij")
+                upper = b > a
+                keep(a[upper], b[upper])
     empty = np.zeros(0, np.int64)
-    return (np.concatenate(ii) if ii else empty, np.concatenate(jj) if jj else empty, Pairs.concat(big))
+    return (np.concatenate(ii) if ii else empty, np.concatenate(jj) if jj else empty)
 
 
-def _table(x: np.ndarray, index: np.ndarray, rows: np.ndarray, t: float, bits: int,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Pairs]:
-    """One LSH table: sign bits of `bits` random projections, plus the key with the least
-    certain bit flipped (multi-probe), for every row; candidate pairs share a key."""
-    planes = rng.standard_normal((index.shape[1], bits)).astype(np.float32)
-    z = index[rows] @ planes
+def _table(job: _Job, bits: int, rng: np.random.Generator) -> np.ndarray:
+    """One LSH table: sign bits of `bits` random projections of the index view, plus the key
+    with the least certain bit flipped (multi-probe); candidates share a key. Returns the
+    candidate pair keys (lo * m + hi, local rows)."""
+    m = len(job.sub)
+    planes = rng.standard_normal((job.sub.shape[1], bits)).astype(np.float32)
+    z = job.sub @ planes
     packed = np.packbits(z > 0, axis=1, bitorder="little")
-    key = np.zeros((len(rows), 4), np.uint8)
+    key = np.zeros((m, 4), np.uint8)
     key[:, :packed.shape[1]] = packed
     key = key.view("<u4").ravel()
     flip = np.uint32(1) << np.abs(z).argmin(axis=1).astype(np.uint32)
-    return _bucket_pairs(np.concatenate([key, key ^ flip]), np.concatenate([rows, rows]), x, t)
+    del z, packed
+    local = np.arange(m)
+    i, j = _bucket_pairs(job, np.concatenate([key, key ^ flip]), np.concatenate([local, local]))
+    return sorted_unique(np.minimum(i, j) * m + np.maximum(i, j))
+
+
+def _sketch(sub: np.ndarray, threshold: float, seed: int) -> tuple[np.ndarray, int]:
+    """64 sign bits per row and the largest Hamming distance a pair at `threshold` plausibly has
+    (binomial mean + 4.5 sigma of the bit-flip probability angle/pi: p(miss) < 1e-4)."""
+    from math import acos, pi, sqrt
+
+    planes = np.random.default_rng([seed, 64]).standard_normal((sub.shape[1], 64)).astype(np.float32)
+    bits = np.empty(len(sub), np.uint64)
+    for a, b in _chunks(len(sub), 1 << 16):
+        bits[a:b] = np.packbits((sub[a:b] @ planes) > 0, axis=1).view(">u8").ravel()
+    p = acos(min(1.0, max(-1.0, threshold))) / pi
+    return bits, int(min(64, np.ceil(64 * p + 4.5 * sqrt(64 * p * (1 - p)) + 1)))
 
 
 def join_vectors(full: np.ndarray, threshold: float, rows: Optional[np.ndarray] = None,
                  index: Optional[np.ndarray] = None, recall: float = 0.99, exact_limit: int = 5000,
                  seed: int = 0, ports: Optional[Ports] = None, exact: bool = False,
                  threads: int = 2) -> Pairs:
-    """All pairs (i < j) among `rows` (default: all) of the unit rows of `full` with dot >= threshold.
+    """All pairs (i < j) among `rows` (default: all) of the unit rows of `full` (float16 or
+    float32, never copied whole) with dot >= threshold.
 
-    `index`: a low-dimensional view of the rows (n x k, e.g. the leading coordinates) that the
-    hash tables project; default: all coordinates. Pass distinct, non-zero rows (see
-    `collapse_identical`). Every returned pair is verified on the full rows.
+    `index`: a low-dimensional view of all rows of `full` (n x k: leading coordinates or main
+    components, an orthonormal projection) that the hash tables project; default: the rows.
+    Pass distinct, non-zero rows. Every returned pair is verified on the full rows.
     """
     ports = ports or Ports()
-    x = np.ascontiguousarray(full, dtype=np.float32)
-    rows = np.arange(len(x)) if rows is None else np.asarray(rows, dtype=np.int64)
+    rows = np.arange(len(full)) if rows is None else np.asarray(rows, dtype=np.int64)
     t = float(threshold) - 1e-6
     if len(rows) < 2:
         return Pairs.empty()
     if exact or len(rows) <= exact_limit:
-        found = _exact(x, rows, t, ports)
+        found = _exact(full, rows, t, ports)
         found.stats.update(search="exact", searched=len(rows), compared=len(rows) * (len(rows) - 1) // 2)
         return found
-    index = x if index is None else np.ascontiguousarray(index, dtype=np.float32)
+    view = full if index is None else index
+    whole = len(rows) == len(view) and bool(np.all(rows == np.arange(len(rows))))
+    sub = np.ascontiguousarray(view if whole else view[rows], dtype=np.float32)
+    sketch, limit = _sketch(sub, threshold, seed)
+    job = _Job(sub, sketch, limit)
     bits, tables = lsh_plan(len(rows), threshold, recall)
     seeds = np.random.SeedSequence(seed).spawn(tables)
-    parts, cand = [], []
-    done = 0
-
-    def one(s):
-        return _table(x, index, rows, t, bits, np.random.default_rng(s))
-
+    cand = []
     with cf.ThreadPoolExecutor(max(1, threads)) as pool:
-        for i, j, big in pool.map(one, seeds):
-            keep = i != j
-            lo, hi = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
-            cand.append(lo * len(x) + hi)
-            parts.append(big)
-            done += 1
+        for keys in pool.map(lambda s: _table(job, bits, np.random.default_rng(s)), seeds):
+            cand.append(keys)
             ports.check()
-    keys = np.unique(np.concatenate(cand)) if cand else np.zeros(0, np.int64)
-    ci, cj = keys // len(x), keys % len(x)
-    sim = full_dot(x, ci, cj)
+    m = len(rows)
+    keys = sorted_unique(np.concatenate(cand)) if cand else np.zeros(0, np.int64)
+    del cand
+    li, lj = keys // m, keys % m
+    n_candidates = len(keys)
+    del keys
+    if index is not None:  # the index view with the Cauchy-Schwarz bound (loses nothing)
+        rho = np.sqrt(np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", sub, sub)))
+        near = full_dot(sub, li, lj) >= t - rho[li] * rho[lj]
+        li, lj = li[near], lj[near]
+    ci, cj = rows[li], rows[lj]
+    sim = full_dot(full, ci, cj)
     ok = sim >= t
-    found = Pairs.concat([Pairs(ci[ok], cj[ok], sim[ok]), *parts]).unique()
+    found = Pairs(ci[ok], cj[ok], sim[ok])
     found.stats.update(search=f"LSH ({tables} tables of {bits} bits)", searched=len(rows),
-                       candidates=int(len(keys)))
+                       candidates=int(n_candidates), verified=int(len(ci)))
     return found
 
 
@@ -217,7 +257,9 @@ def join_vectors(full: np.ndarray, threshold: float, rows: Optional[np.ndarray] 
 
 def popcount64(x: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(x, dtype=np.uint64)
-    return _POP8[x.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.int32)
+    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+        return np.bitwise_count(x).astype(np.int32)
+    return _POP8[x.view(np.uint8).reshape(x.shape + (8,))].sum(axis=-1, dtype=np.int32)
 
 
 def _table_bits(tables: int, bits: int, seed: int) -> list[np.ndarray]:

@@ -148,10 +148,12 @@ def structure(img: np.ndarray) -> np.ndarray:
 
 
 def sharpness(img: np.ndarray, side: int = 256) -> float:
-    """Variance of the Laplacian of the grey image scaled to `side` pixels on its long edge.
+    """Variance of the Laplacian over the variance of the grey image, at `side` pixels on the
+    long edge.
 
-    The fixed scale makes values comparable between copies of one picture at different sizes
-    (an upscaled or blurred copy scores lower).
+    The fixed scale makes copies of one picture at different sizes comparable (an upscaled or
+    blurred copy scores lower); dividing by the image's own variance makes a contrast or
+    brightness change score the same.
     """
     g = img.astype(np.float32) if img.ndim == 2 else to_grey(img)
     h, w = g.shape
@@ -160,7 +162,7 @@ def sharpness(img: np.ndarray, side: int = 256) -> float:
     if g.shape[0] < 3 or g.shape[1] < 3:
         return 0.0
     lap = g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4 * g[1:-1, 1:-1]
-    return float(lap.var())
+    return float(lap.var() / (g.var() + 1.0))
 
 
 def hash_bits(hashes) -> np.ndarray:

@@ -1,0 +1,100 @@
+"""Signatures of one picture: decoding at a reduced size, and the byte forms kept in the manifest.
+
+Stored kinds (table `signatures`, one row per item and kind; the suffix is the format version):
+- `structure/1`: STRUCTURE_DIM float16 (see signatures.structure)
+- `phash/1`, `dhash/1`: 8 bytes, big-endian uint64
+- `stats/1`: float32 [sharpness, width, height, mean R, mean G, mean B] of the original picture
+- `embed/<model>`: float16 unit vector of a learned embedding
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..core.errors import BadInput
+from ..core.images import to_rgb
+from . import signatures as sg
+
+STRUCTURE, PHASH, DHASH, STATS = "structure/1", "phash/1", "dhash/1", "stats/1"
+BASE_KINDS = (STRUCTURE, PHASH, DHASH, STATS)
+WORK_SIDE = 512   # signatures are computed from a copy at most this large (long side)
+
+
+def embed_kind(model_id: str) -> str:
+    return f"embed/{model_id}"
+
+
+@dataclass
+class Decoded:
+    """A picture reduced for signatures, with the size of the original."""
+
+    rgb: np.ndarray           # HxWx3 uint8, long side <= WORK_SIDE
+    width: int
+    height: int
+
+
+def decode(path: Union[str, Path], side: int = WORK_SIDE) -> Decoded:
+    """Decode an image for signatures: JPEGs are decoded at a reduced scale (much faster).
+
+    Same safety as core.images.open_image: any mode, EXIF rotation, bombs and damaged files
+    become BadInput naming the file.
+    """
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
+                    width, height = height, width
+                if im.format == "JPEG":
+                    im.draft("RGB", (side, side))  # DCT-domain downscale, never below `side`
+                im.load()
+                rgb = to_rgb(ImageOps.exif_transpose(im))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadInput(f"{path}: refused as a decompression bomb ({exc})", "remove it from the folder") from exc
+    except FileNotFoundError as exc:
+        raise BadInput(f"{path}: file not found", "check the path") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadInput(f"{path}: cannot read image ({exc})", "the file is damaged or not an image") from exc
+    return Decoded(reduce(np.asarray(rgb), side), width, height)
+
+
+def reduce(rgb: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
+    """Area-downscale so that the long side is at most `side`."""
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return rgb
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if sg.cv2 is not None:
+        return sg.cv2.resize(rgb, size, interpolation=sg.cv2.INTER_AREA)
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+
+
+def base_signatures(rgb: np.ndarray, width: int, height: int) -> dict[str, bytes]:
+    """The weight-free kinds of one (reduced) RGB picture, as stored bytes."""
+    mean = rgb.reshape(-1, 3).mean(axis=0) if rgb.size else np.zeros(3)
+    stats = np.array([sg.sharpness(rgb), width, height, *mean], dtype=np.float32)
+    return {
+        STRUCTURE: sg.structure(rgb).astype(np.float16).tobytes(),
+        PHASH: int(sg.phash(rgb)).to_bytes(8, "big"),
+        DHASH: int(sg.dhash(rgb)).to_bytes(8, "big"),
+        STATS: stats.tobytes(),
+    }
+
+
+def unpack(kind: str, blobs: list[bytes]) -> np.ndarray:
+    """Stored bytes of one kind for many items -> one array (rows in the given order)."""
+    if kind in (PHASH, DHASH):
+        return np.frombuffer(b"".join(blobs), dtype=">u8").astype(np.uint64)
+    dtype = np.float32 if kind == STATS else np.float16
+    if not blobs:
+        return np.zeros((0, 6 if kind == STATS else 0), dtype)
+    return np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(blobs), -1)

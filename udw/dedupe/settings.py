@@ -1,0 +1,99 @@
+"""Dedupe settings: one validated parameter set shared by the CLI, the nodes and the UI.
+
+Every method speaks the same threshold language: the smallest *similarity* in 0..1 that still
+counts as a duplicate (1 = identical only). For the 64-bit hashes, similarity = 1 - bits/64
+(imagededup's default distance of 10 bits is 0.844).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+from ..core.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    label: str
+    default: float        # default similarity threshold
+    low: float            # thresholds below this merge unrelated pictures: refused
+    help: str
+
+
+METHODS: dict[str, Method] = {m.name: m for m in (
+    Method("structure", "structure (weight-free: layout and colour)", 0.96, 0.5,
+           "correlation of low-passed 32x32 colour thumbnails; brightness-invariant, tolerant of "
+           "small shifts, crops and re-encoding"),
+    Method("phash", "perceptual hash (pHash)", 0.875, 0.5,
+           "64-bit DCT hash; similarity = 1 - differing bits / 64"),
+    Method("dhash", "difference hash (dHash)", 0.875, 0.5,
+           "64-bit gradient hash; similarity = 1 - differing bits / 64"),
+    Method("embed", "learned embedding (ONNX model)", 0.95, 0.5,
+           "cosine of a CNN/CLIP embedding (mobilenetv3, CLIP ViT-B/32, or any ONNX image model)"),
+)}
+
+KEEP_RULES = {
+    "sharpest": "the sharpest picture (variance of the Laplacian), then the largest, then the earliest",
+    "largest": "the most pixels, then the sharpest, then the earliest",
+    "earliest": "the first item (import or frame order)",
+}
+LINKAGES = {
+    "direct": "an item is removed only if it is similar to the picture kept in its place",
+    "chain": "union-find: anything connected through a chain of similar pairs is one cluster",
+}
+ACTIONS = {
+    "mark": "mark duplicates in the manifest only (files stay; undo with --undo)",
+    "move": "move duplicate files to DATASET/duplicates/ (undo moves them back)",
+    "delete": "delete duplicate files (cannot be undone)",
+}
+
+
+@dataclass(frozen=True)
+class DedupeSettings:
+    method: str = "structure"
+    threshold: Optional[float] = None       # None: the method's default
+    keep: str = "sharpest"
+    linkage: str = "direct"
+    aspect_tolerance: float = 0.05          # compare only pictures whose aspect ratios differ less
+    model: Optional[str] = None             # embed: a registry name or an .onnx path
+    action: str = "mark"
+    exact: bool = False                     # join all pairs (no index), for checks and small sets
+    recall: float = 0.99                    # target recall of the index at the threshold
+
+    def validated(self) -> "DedupeSettings":
+        """A copy with defaults filled in; BadInput says what is wrong and what is allowed."""
+        method = METHODS.get(self.method)
+        if method is None:
+            raise BadInput(f"unknown dedupe method {self.method!r}", f"use one of {', '.join(METHODS)}")
+        threshold = method.default if self.threshold is None else self.threshold
+        if not isinstance(threshold, (int, float)) or not method.low <= float(threshold) <= 1.0:
+            raise BadInput(f"threshold {threshold} is out of range for {method.name}",
+                           f"use a similarity from {method.low} to 1.0 (higher = stricter; "
+                           f"default {method.default})")
+        _choice("keep", self.keep, KEEP_RULES)
+        _choice("linkage", self.linkage, LINKAGES)
+        _choice("action", self.action, ACTIONS)
+        if not 0.0 <= self.aspect_tolerance <= 1.0:
+            raise BadInput(f"aspect tolerance {self.aspect_tolerance} is out of range",
+                           "use 0 (same aspect only) to 1.0")
+        if not 0.5 <= self.recall < 1.0:
+            raise BadInput(f"recall target {self.recall} is out of range", "use 0.5 to 0.999")
+        return dataclasses.replace(self, threshold=float(threshold))
+
+    def describe(self) -> str:
+        s = self.validated()
+        text = f"{s.method} >= {s.threshold:g}, keep {s.keep}, {s.linkage} linkage"
+        return text + (f", model {s.model}" if s.method == "embed" and s.model else "")
+
+
+def _choice(what: str, value: str, allowed: dict) -> None:
+    if value not in allowed:
+        raise BadInput(f"unknown {what} {value!r}", f"use one of {', '.join(allowed)}")
+
+
+def hash_bits_for(threshold: float) -> int:
+    """Largest number of differing bits (of 64) that still reaches `threshold` similarity."""
+    return int((1.0 - threshold) * 64 + 1e-9)
