@@ -81,22 +81,30 @@ class DedupeReport:
 def open_dataset(path: Union[str, Path, Dataset], ports: Optional[Ports] = None) -> Dataset:
     """A dataset, or a plain folder of pictures registered in place (its manifest is created in
     it; the pictures stay where they are)."""
+    return _open(path, ports)[0]
+
+
+def _open(path: Union[str, Path, Dataset], ports: Optional[Ports] = None) -> tuple[Dataset, list]:
+    """(dataset, files that could not be indexed) — see open_dataset."""
     ds = path if isinstance(path, Dataset) else None
     root = ds.root if ds else Path(path).expanduser()
     if ds is None and (root / MANIFEST_NAME).exists():
         ds = Dataset(root)
     if ds is not None:
         if any(src["kind"] == "folder" and src["path"] == str(ds.root) for src in ds.sources()):
-            from ..dataset.ingest import index_in_place
-
-            index_in_place(ds.root, ports)  # a folder indexed in place: pick up new pictures
-        return ds
+            return _index(ds.root, ports)  # a folder indexed in place: pick up new pictures
+        return ds, []
     if not root.is_dir():
         raise BadInput(f"{root}: no such dataset or folder", "give a dataset folder or a folder of pictures")
+    return _index(root, ports)
+
+
+def _index(root: Path, ports: Optional[Ports]) -> tuple[Dataset, list]:
     from ..dataset.ingest import index_in_place
 
-    ds, _ = index_in_place(root, ports)
-    return ds
+    ds, report = index_in_place(root, ports)  # new pictures only; unreadable ones are reported
+    return ds, [(str(Path(p).relative_to(ds.root)) if Path(p).is_relative_to(ds.root) else p, r)
+                for p, r in report.failed]
 
 
 def _signature_kind(settings: DedupeSettings, embedder: Optional[Embedder]) -> str:
@@ -110,7 +118,7 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     ports = ports or Ports()
     s = settings.validated()
     truth_data = load_truth(truth) if truth else None      # a bad truth file fails before any work
-    ds = open_dataset(dataset, ports)
+    ds, unindexed = _open(dataset, ports)
     if not dry_run:
         applying.check_action(ds, s.action)
     report = DedupeReport(s, dry_run=dry_run)
@@ -120,7 +128,7 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     if report.signatures.cancelled:
         raise Cancelled("dedupe cancelled while computing signatures",
                         "signatures computed so far are kept: run again to resume")
-    report.failed = failed_items(ds)
+    report.failed = unindexed + failed_items(ds)
     t1 = time.perf_counter()
     ids, sigs = load_signatures(ds, [compute.STATS, _signature_kind(s, embedder)])
     if not len(ids):
