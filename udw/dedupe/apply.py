@@ -50,6 +50,34 @@ class ApplyReport:
     moved: int = 0
     deleted: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: bool = False       # the manifest already held this result: nothing was written
+
+
+def same_as_applied(ds: Dataset, ids, survivor_ids, action: str) -> bool:
+    """Whether the manifest already holds exactly this result (then nothing is rewritten)."""
+    if action == "delete":
+        return False
+    want = dict(zip((int(i) for i in ids), (int(s) for s in survivor_ids)))
+    with ds.db() as conn:
+        rows = conn.execute("SELECT id, status, duplicate_of, json_extract(extra, '$.dedupe.moved_from'), "
+                            "json_extract(extra, '$.dedupe.deleted') FROM items "
+                            "WHERE status IN ('active', 'duplicate')").fetchall()
+    seen = 0
+    for item_id, status, dup_of, moved, deleted in rows:
+        if deleted:
+            continue
+        if item_id not in want:
+            if status == "duplicate":
+                return False
+            continue
+        seen += 1
+        survivor = want[item_id]
+        if survivor == item_id:
+            if status != "active":
+                return False
+        elif status != "duplicate" or dup_of != survivor or bool(moved) != (action == "move"):
+            return False
+    return seen == len(want)
 
 
 def duplicates_path(ds: Dataset, rel: str) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from ..core.errors import BadInput, Cancelled
-from ..core.manifest import MANIFEST_NAME, Dataset
+from ..core.manifest import MANIFEST_NAME, Dataset, settings_key
 from ..core.ports import Ports
 from ..core.stages import StageReport, run_stage
 from . import apply as applying
@@ -124,7 +124,11 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     report = DedupeReport(s, dry_run=dry_run)
     t0 = time.perf_counter()
     embedder = open_embedder(s.model, ports) if s.method == "embed" else None
-    report.signatures = run_stage(ds, SignatureStage(embedder), ports.scaled(0, 85, 100))
+    stage = SignatureStage(embedder)
+    if stage.select(ds, settings_key(stage.settings()), False):
+        report.signatures = run_stage(ds, stage, ports.scaled(0, 85, 100))
+    else:  # nothing to compute: leave the manifest untouched (hosts cache on its fingerprint)
+        report.signatures = StageReport(stage.name, already_done=ds.count())
     if report.signatures.cancelled:
         raise Cancelled("dedupe cancelled while computing signatures",
                         "signatures computed so far are kept: run again to resume")
@@ -150,18 +154,20 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     if preview and groups:
         report.preview = _preview(ds, ids, paths, groups, clusters, s, preview_clusters)
     t3 = time.perf_counter()
-    if not dry_run:
+    survivor_ids = ids[clusters.survivor]
+    if not dry_run and applying.same_as_applied(ds, ids, survivor_ids, s.action):
+        report.applied = applying.ApplyReport(marked=report.removed, unchanged=True)
+    elif not dry_run:
         ports.check()  # last chance to stop before anything changes
         report.undone = applying.undo(ds)
-        removed = [(int(ids[r]), int(ids[clusters.survivor[r]]), float(clusters.similarity[r]))
-                   for r in clusters.removed]
+        removed = [(int(ids[r]), int(survivor_ids[r]), float(clusters.similarity[r])) for r in clusters.removed]
         kept = [(int(ids[k]), len(m)) for k, m in groups]
         report.applied = applying.apply(ds, removed, kept, s.action, int(time.time()), ports.scaled(95, 5, 100))
         ds.set_meta("dedupe", {"settings": s.__dict__, "time": time.time(), "removed": report.removed,
                                "clusters": report.clusters, "considered": report.considered})
     ports.progress(100, 100)
     if truth_data is not None:
-        survivor = None if not dry_run else {int(ids[r]): int(ids[clusters.survivor[r]]) for r in range(len(ids))}
+        survivor = None if not dry_run else dict(zip(ids.tolist(), survivor_ids.tolist()))
         report.scores = evaluate_dataset(ds, truth_data, survivor)
     report.seconds = {"signatures": t1 - t0, "search": t2 - t1, "preview": t3 - t2,
                       "apply": time.perf_counter() - t3}

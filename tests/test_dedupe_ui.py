@@ -1,0 +1,51 @@
+"""The Dedupe section of the shared Blocks, driven over HTTP like the other sections."""
+
+import socket
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+
+from udw.core.manifest import Dataset  # noqa: E402
+from udw.core.paths import Roots  # noqa: E402
+from udw.dedupe.synthetic import write_set  # noqa: E402
+from udw.ui import UiHost, build_blocks  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    root = tmp_path / "root"
+    write_set(root / "pics", scenes=5, variants_per_scene=2, negatives=1, seed=6, size=(160, 90))
+    blocks = build_blocks(UiHost("standalone", Roots(root)))
+    blocks.queue()
+    port = free_port()
+    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    blocks.close()
+
+
+def test_dedupe_dry_run_and_undo_over_http(served):
+    root, client = served
+    args = ["pics", "structure", 0.96, "sharpest", "direct", "move", "", "pics/truth.json"]
+    status, preview = client.predict(*args, api_name="/udw_dedupe_dry_run")
+    assert "would remove" in status and "removal" in status and preview
+    assert Dataset(root / "pics").count("duplicate") == 0
+    status, _ = client.predict(*args, api_name="/udw_dedupe")
+    assert "moved" in status and (root / "pics" / "duplicates").is_dir()
+    status = client.predict("pics", api_name="/udw_dedupe_undo")
+    assert "restored" in status and not (root / "pics" / "duplicates").exists()
+
+
+def test_bad_threshold_and_paths_are_refused(served, tmp_path):
+    _, client = served
+    with pytest.raises(Exception, match="outside the allowed folders"):
+        client.predict(str(tmp_path), "structure", 0.96, "sharpest", "direct", "mark", "", "", api_name="/udw_dedupe")
+    with pytest.raises(Exception, match="out of range|less than minimum"):  # ours, or the slider's own check
+        client.predict("pics", "phash", 0.2, "sharpest", "direct", "mark", "", "", api_name="/udw_dedupe")
