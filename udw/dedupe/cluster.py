@@ -41,11 +41,15 @@ class Clusters:
 
 
 def rank_rows(keep: str, sharpness: np.ndarray, pixels: np.ndarray, order_key: np.ndarray) -> np.ndarray:
-    """rank[row]: 0 for the best survivor candidate (see settings.KEEP_RULES)."""
+    """rank[row]: 0 for the best survivor candidate (see settings.KEEP_RULES).
+
+    Sharpness within 10% counts as equal (blur changes it far more; a waving arm or a moved
+    line changes it a little), so the next criterion decides between such pictures."""
+    sharp = np.floor(np.log(np.maximum(sharpness, 1e-6)) / np.log(1.1))
     if keep == "sharpest":
-        order = np.lexsort((order_key, -pixels, -np.round(sharpness, 3)))
+        order = np.lexsort((order_key, -pixels, -sharp))
     elif keep == "largest":
-        order = np.lexsort((order_key, -np.round(sharpness, 3), -pixels))
+        order = np.lexsort((order_key, -sharp, -pixels))
     else:
         order = np.argsort(order_key, kind="stable")
     rank = np.empty(len(order), np.int64)

@@ -23,7 +23,7 @@ from . import signatures as sg
 
 STRUCTURE, PHASH, DHASH, STATS = "structure/1", "phash/1", "dhash/1", "stats/1"
 BASE_KINDS = (STRUCTURE, PHASH, DHASH, STATS)
-WORK_SIDE = 512   # signatures are computed from a copy at most this large (long side)
+WORK_SIDE = 512   # larger pictures are reduced to about this size (long side) for signatures
 
 
 def embed_kind(model_id: str) -> str:
@@ -51,26 +51,30 @@ def decode(path: Union[str, Path], side: int = WORK_SIDE) -> Decoded:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 width, height = im.size
-                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
+                orientation = im.getexif().get(0x0112, 1)
+                if orientation in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
                     width, height = height, width
                 if im.format == "JPEG":
                     im.draft("RGB", (side, side))  # DCT-domain downscale, never below `side`
                 im.load()
-                rgb = to_rgb(ImageOps.exif_transpose(im))
+                if orientation != 1:
+                    im = ImageOps.exif_transpose(im)
+                rgb = np.asarray(im if im.mode == "RGB" else to_rgb(im))  # no copies when already RGB
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadInput(f"{path}: refused as a decompression bomb ({exc})", "remove it from the folder") from exc
     except FileNotFoundError as exc:
         raise BadInput(f"{path}: file not found", "check the path") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadInput(f"{path}: cannot read image ({exc})", "the file is damaged or not an image") from exc
-    return Decoded(reduce(np.asarray(rgb), side), width, height)
+    return Decoded(reduce(rgb, side), width, height)
 
 
 def reduce(rgb: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
-    """Area-downscale so that the long side is at most `side`."""
+    """Area-downscale pictures larger than twice `side` (long edge) to `side`; signatures
+    shrink much further anyway, so moderate sizes are used as they are."""
     h, w = rgb.shape[:2]
     scale = side / max(h, w)
-    if scale >= 1:
+    if scale >= 0.5:
         return rgb
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if sg.cv2 is not None:
@@ -79,15 +83,32 @@ def reduce(rgb: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
 
 
 def base_signatures(rgb: np.ndarray, width: int, height: int) -> dict[str, bytes]:
-    """The weight-free kinds of one (reduced) RGB picture, as stored bytes."""
-    mean = rgb.reshape(-1, 3).mean(axis=0) if rgb.size else np.zeros(3)
-    stats = np.array([sg.sharpness(rgb), width, height, *mean], dtype=np.float32)
+    """The weight-free kinds of one (reduced) RGB picture, as stored bytes.
+
+    One pass over the pixels: everything is computed from a copy 256 pixels on its long side
+    (the scale at which sharpness is defined; the other signatures shrink to 32 or less)."""
+    rgb = rgb[..., :3] if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)
+    small = _long_side(rgb, 256)
+    grey = sg.to_grey(small)
+    mean = sg.cv2.mean(small)[:3] if sg.cv2 is not None else small.reshape(-1, 3).mean(axis=0)
+    stats = np.array([sg.sharpness(grey), width, height, *mean], dtype=np.float32)
     return {
-        STRUCTURE: sg.structure(rgb).astype(np.float16).tobytes(),
-        PHASH: int(sg.phash(rgb)).to_bytes(8, "big"),
-        DHASH: int(sg.dhash(rgb)).to_bytes(8, "big"),
+        STRUCTURE: sg.structure(small).astype(np.float16).tobytes(),
+        PHASH: int(sg.phash(grey)).to_bytes(8, "big"),
+        DHASH: int(sg.dhash(grey)).to_bytes(8, "big"),
         STATS: stats.tobytes(),
     }
+
+
+def _long_side(rgb: np.ndarray, side: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return rgb
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if sg.cv2 is not None:
+        return sg.cv2.resize(rgb, size, interpolation=sg.cv2.INTER_AREA)
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
 
 
 def unpack(kind: str, blobs: list[bytes]) -> np.ndarray:

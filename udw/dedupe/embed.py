@@ -9,6 +9,7 @@ first output (class logits also work as an embedding); 4-D feature maps are aver
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,5 +128,10 @@ class Embedder:
         return self([self.prepare(im) for im in images])
 
 
-def open_embedder(model: Optional[Union[str, Path]] = None, ports: Optional[Ports] = None) -> Embedder:
-    return Embedder(resolve(model, ports), ports)
+def open_embedder(model: Optional[Union[str, Path]] = None, ports: Optional[Ports] = None,
+                  threads: Optional[int] = None) -> Embedder:
+    """threads=None: leave two cores to the decoding threads of the signature stage (on 2 cores,
+    one inference thread: the same speed for ~20% less CPU than onnxruntime's default)."""
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 2) - 2)
+    return Embedder(resolve(model, ports), ports, threads)

@@ -128,7 +128,7 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     if stage.select(ds, settings_key(stage.settings()), False):
         report.signatures = run_stage(ds, stage, ports.scaled(0, 85, 100))
     else:  # nothing to compute: leave the manifest untouched (hosts cache on its fingerprint)
-        report.signatures = StageReport(stage.name, already_done=ds.count())
+        report.signatures = StageReport(stage.name)
     if report.signatures.cancelled:
         raise Cancelled("dedupe cancelled while computing signatures",
                         "signatures computed so far are kept: run again to resume")
@@ -139,6 +139,7 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
         raise BadInput(f"dataset {ds.root} has no readable pictures to compare",
                        "import pictures first (udw import), or check the skipped files")
     stats, data = sigs[compute.STATS], sigs[_signature_kind(s, embedder)]
+    report.signatures.already_done = len(ids) - report.signatures.done
     found = find_similar(s, data, stats, ports)
     rank = rank_rows(s.keep, stats[:, 0], stats[:, 1] * stats[:, 2], ids)
     clusters = cluster(found.rep_of, found.pairs, rank, s.linkage)

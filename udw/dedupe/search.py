@@ -340,8 +340,7 @@ def _hash_exact(codes: np.ndarray, rows: np.ndarray, max_bits: int, ports: Ports
     parts = []
     sub = codes[rows]
     for a0, a1 in _chunks(len(rows), block):
-        x = sub[a0:a1, None] ^ sub[None, a0:]
-        dist = _POP8[x.view(np.uint8).reshape(x.shape + (8,))].sum(axis=-1, dtype=np.int32)
+        dist = popcount64(sub[a0:a1, None] ^ sub[None, a0:])
         r, c = np.nonzero(np.triu(dist <= max_bits, 1))
         parts.append(Pairs(rows[a0 + r], rows[a0 + c], (1 - dist[r, c] / 64).astype(np.float32)))
         ports.check()

@@ -36,7 +36,8 @@ METHODS: dict[str, Method] = {m.name: m for m in (
 )}
 
 KEEP_RULES = {
-    "sharpest": "the sharpest picture (variance of the Laplacian), then the largest, then the earliest",
+    "sharpest": "the sharpest picture (variance of the Laplacian; within 10% counts as equal), then the "
+                "largest, then the earliest",
     "largest": "the most pixels, then the sharpest, then the earliest",
     "earliest": "the first item (import or frame order)",
 }
