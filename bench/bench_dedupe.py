@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache" / "bench" / "dedupe"
 BASELINE_PY = "/work/bench-venvs/imagededup/bin/python"
-SWEEP = {"structure": [0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998],
+SWEEP = {"structure": [0.85, 0.875, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998],
          "phash": [1 - b / 64 for b in (0, 2, 4, 6, 8, 10, 12, 14)],
          "dhash": [1 - b / 64 for b in (0, 2, 4, 6, 8, 10, 12, 14)]}
 

@@ -7,9 +7,12 @@ Vectors (structure signatures, embeddings; unit rows, similarity = dot product):
   random projections of a low-dimensional view of each row (`index`), and each row is also filed
   under its key with the least certain bit flipped (multi-probe, Lv et al. 2007). Rows that share a
   key in any table are candidates; the number of tables follows from the threshold so that a pair
-  at the threshold is found with the asked recall. Buckets that hold many rows (a tight cluster)
-  are joined exactly. Cost: tables x (n log n sort + n projections), memory O(n).
-- every candidate is verified on the full rows: no pair below the threshold is ever returned.
+  at the threshold is found with the asked recall. All pairs of a bucket are candidates, however
+  large it is (a tight cluster). Cost: tables x (n log n sort + n projections), memory O(n).
+- candidates are filtered cheaply before the exact check: a 128-bit sketch (sign bits of more
+  projections; a pair at the threshold is dropped with p < 1e-5), then the index view with the
+  Cauchy-Schwarz bound x_a.x_b >= t - rho_a rho_b (rho: the norm left out of the view; exact).
+- every candidate left is verified on the full rows: no pair below the threshold is returned.
 
 Hamming codes (64-bit perceptual hashes) use multi-index hashing: keys of 16 bits; the first four
 tables partition the 64 bits, so every pair within 3 bits shares a key (pigeonhole); further
@@ -133,7 +136,7 @@ class _Job:
     """What every table of one join shares (local row numbers 0..m-1 throughout)."""
 
     sub: np.ndarray           # m x k float32 index view
-    sketch: np.ndarray        # m 64-bit sketches
+    sketch: list              # 128-bit sketches: two arrays of m uint64 words
     limit: int                # largest sketch distance of a plausible pair
 
 
@@ -149,7 +152,7 @@ def _bucket_pairs(job: _Job, key: np.ndarray, item: np.ndarray,
     ii, jj = [], []
 
     def keep(a: np.ndarray, b: np.ndarray) -> None:
-        near = (a != b) & (popcount64(job.sketch[a] ^ job.sketch[b]) <= job.limit)
+        near = (a != b) & (sketch_distance(job.sketch, a, b) <= job.limit)
         ii.append(a[near])
         jj.append(b[near])
 
@@ -189,17 +192,27 @@ def _table(job: _Job, bits: int, rng: np.random.Generator) -> np.ndarray:
     return sorted_unique(np.minimum(i, j) * m + np.maximum(i, j))
 
 
-def _sketch(sub: np.ndarray, threshold: float, seed: int) -> tuple[np.ndarray, int]:
-    """64 sign bits per row and the largest Hamming distance a pair at `threshold` plausibly has
-    (binomial mean + 4.5 sigma of the bit-flip probability angle/pi: p(miss) < 1e-4)."""
+def _sketch(sub: np.ndarray, threshold: float, seed: int, bits: int = 128) -> tuple[list, int]:
+    """`bits` sign bits of random projections per row (as uint64 words) and the largest Hamming
+    distance a pair at `threshold` plausibly has: the binomial mean + 4.5 sigma of the bit-flip
+    probability angle/pi (a pair at the threshold is dropped with p < 1e-5)."""
     from math import acos, pi, sqrt
 
-    planes = np.random.default_rng([seed, 64]).standard_normal((sub.shape[1], 64)).astype(np.float32)
-    bits = np.empty(len(sub), np.uint64)
+    planes = np.random.default_rng([seed, bits]).standard_normal((sub.shape[1], bits)).astype(np.float32)
+    words = np.empty((len(sub), bits // 64), np.uint64)
     for a, b in _chunks(len(sub), 1 << 16):
-        bits[a:b] = np.packbits((sub[a:b] @ planes) > 0, axis=1).view(">u8").ravel()
+        words[a:b] = np.packbits((sub[a:b] @ planes) > 0, axis=1).view(">u8").astype(np.uint64)
+    words = [np.ascontiguousarray(words[:, k]) for k in range(words.shape[1])]  # 1-D gathers are faster
     p = acos(min(1.0, max(-1.0, threshold))) / pi
-    return bits, int(min(64, np.ceil(64 * p + 4.5 * sqrt(64 * p * (1 - p)) + 1)))
+    return words, int(min(bits, np.ceil(bits * p + 4.5 * sqrt(bits * p * (1 - p)) + 1)))
+
+
+def sketch_distance(sketch: list, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamming distance between the sketches of rows a[k] and b[k]."""
+    out = popcount64(sketch[0][a] ^ sketch[0][b])
+    for words in sketch[1:]:
+        out += popcount64(words[a] ^ words[b])
+    return out
 
 
 def join_vectors(full: np.ndarray, threshold: float, rows: Optional[np.ndarray] = None,
