@@ -1,7 +1,7 @@
 """Dedupe quality and speed against imagededup, as ratios in one run (issue 4).
 
     sh bench/setup_imagededup_venv.sh             # once: imagededup in its own venv
-    python bench/bench_dedupe.py [--only quality,speed] [--baseline-python /work/bench-venvs/imagededup/bin/python]
+    python bench/bench_dedupe.py [--only quality,speed] [--repeat 3] [--baseline-python PY]
 
 quality: precision / recall / F1 (pairs, exact clusters, removals) of every method over a
          threshold sweep, on (a) the sample episodes (`python -m udw.samples`: 2 x 576 frames
@@ -263,32 +263,46 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, subpro
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
 
 
-def speed(python: str) -> None:
+def speed(python: str, repeat: int) -> None:
+    """Baseline and ours alternate `repeat` times (the machine is shared: its speed drifts);
+    the ratios of each round and their median are printed."""
+    import statistics
+
     pictures, _ = sample_frames()
     n = len(list(pictures.glob("*.png")))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    rounds = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         script, out, onnx_path = tmp / "cnn.py", tmp / "cnn.json", tmp / "mobilenet_v3_small_random.onnx"
         script.write_text(CNN_SCRIPT)
-        b_wall, b_cpu, _ = timed([python, str(script), str(pictures), str(out), str(onnx_path)])
-        info = json.loads(out.read_text())
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        results = {}
-        for label, extra in (("embed (same backbone, ONNX)", ["-m", "embed", "--model", str(onnx_path), "-t", "0.9"]),
-                             ("structure (default)", [])):
-            folder = tmp / f"ds-{len(results)}"
-            shutil.copytree(pictures, folder)   # a fresh plain folder: nothing cached
-            wall, cpu, proc = timed([sys.executable, "-m", "udw.cli", "-q", "dedupe", str(folder), "--no-preview",
-                                     *extra], env)
-            results[label] = (wall, cpu, proc.stdout.strip().splitlines()[0])
-    print(f"\n== speed on {n} sample frames (PNG 640x360), end to end from the files")
-    print(f"  imagededup CNN (MobileNetV3-small, random init): {b_wall:.1f} s wall, {b_cpu:.1f} s CPU "
-          f"(encode {info['encode_s']:.1f} s, find_duplicates {info['find_s']:.1f} s; the wall time includes "
-          f"the ONNX export, ~1 s)")
-    for label, (wall, cpu, line) in results.items():
-        print(f"  udw dedupe {label}: {wall:.1f} s wall, {cpu:.1f} s CPU -> {b_wall / wall:.1f}x faster (wall), "
-              f"{b_cpu / max(cpu, 1e-9):.1f}x (CPU)")
-        print(f"    {line}")
+        for r in range(repeat):
+            b_wall, b_cpu, _ = timed([python, str(script), str(pictures), str(out), str(onnx_path)])
+            info = json.loads(out.read_text())
+            row = {"imagededup CNN": (b_wall, b_cpu, f"encode {info['encode_s']:.1f} s, find_duplicates "
+                                                     f"{info['find_s']:.1f} s")}
+            for label, extra in (("udw embed, same backbone (ONNX)", ["-m", "embed", "--model", str(onnx_path), "-t", "0.9"]),
+                                 ("udw structure (default)", [])):
+                folder = tmp / f"ds-{r}-{len(row)}"
+                shutil.copytree(pictures, folder)   # a fresh plain folder: nothing cached
+                wall, cpu, proc = timed([sys.executable, "-m", "udw.cli", "-q", "dedupe", str(folder), "--no-preview",
+                                         *extra], env)
+                row[label] = (wall, cpu, proc.stdout.strip().splitlines()[0])
+                shutil.rmtree(folder)
+            rounds.append(row)
+    print(f"\n== speed on {n} sample frames (PNG 640x360), end to end from the files, {repeat} alternating rounds")
+    for r, row in enumerate(rounds):
+        base_wall, base_cpu, note = row["imagededup CNN"]
+        print(f"  round {r + 1}: imagededup CNN (MobileNetV3-small, random init) {base_wall:.1f} s wall, "
+              f"{base_cpu:.1f} s CPU ({note})")
+        for label, (wall, cpu, _) in list(row.items())[1:]:
+            print(f"    {label}: {wall:.1f} s wall, {cpu:.1f} s CPU -> {base_wall / wall:.1f}x (wall), "
+                  f"{base_cpu / max(cpu, 1e-9):.1f}x (CPU)")
+    for label in list(rounds[0])[1:]:
+        walls = [row["imagededup CNN"][0] / row[label][0] for row in rounds]
+        cpus = [row["imagededup CNN"][1] / max(row[label][1], 1e-9) for row in rounds]
+        print(f"  median ratio, {label}: {statistics.median(walls):.1f}x wall, {statistics.median(cpus):.1f}x CPU")
+    print(f"    (last run: {rounds[-1][list(rounds[0])[-1]][2]})")
 
 
 def main() -> int:
@@ -296,6 +310,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--only", default="quality,speed")
     p.add_argument("--baseline-python", default=BASELINE_PY, help="python of the imagededup venv")
+    p.add_argument("--repeat", type=int, default=3, help="alternating rounds of the speed comparison")
     a = p.parse_args()
     if not Path(a.baseline_python).exists():
         print(f"no imagededup venv at {a.baseline_python}: run sh bench/setup_imagededup_venv.sh", file=sys.stderr)
@@ -304,7 +319,7 @@ def main() -> int:
     if "quality" in parts:
         quality(a.baseline_python)
     if "speed" in parts:
-        speed(a.baseline_python)
+        speed(a.baseline_python, max(1, a.repeat))
     return 0
 
 

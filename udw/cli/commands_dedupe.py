@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..core.atomic import write_with
-from ..dedupe.settings import ACTIONS, KEEP_RULES, LINKAGES, METHODS, DedupeSettings
+from ..dedupe.settings import KEEP_RULES, LINKAGES, METHODS, DedupeSettings
 from .progress import CtrlC, terminal_ports
 
 EPILOG = """methods (threshold = smallest similarity that counts as a duplicate, 0.5-1.0):

@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union  # noqa: F401
+from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
