@@ -211,7 +211,7 @@ def check_action(ds: Dataset, action: str) -> None:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise BadInput(f"cannot create {folder}: {exc.strerror or exc}",
-                           "choose a dataset folder you can write to, or use --mark-only") from exc
+                           "choose a dataset folder you can write to, or only mark duplicates (no move)") from exc
 
 
 def _remove_empty_dirs(folder: Path) -> None:
