@@ -1,0 +1,1 @@
+"""Deterministic tiny models for tests, benchmarks and demos (no downloads)."""
