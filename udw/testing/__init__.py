@@ -1,1 +1,1 @@
-"""Deterministic tiny models for tests, benchmarks and demos (no downloads)."""
+"""Builders of small deterministic models for tests and benchmarks (no downloads)."""

@@ -1,0 +1,1 @@
+"""Checkpoints: streamed reading, architecture detection, hashes, inspection, lineage, LoRAs."""
