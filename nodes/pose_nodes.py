@@ -14,6 +14,7 @@ import folder_paths
 
 from ..udw.core.atomic import write_text
 from ..udw.core.errors import UdwError
+from ..udw.core.paths import within
 from ..udw.pose import frames_from_json, frames_to_json, load_pose_json, render_pose
 from ..udw.pose.evaluate import evaluate, mean_scores
 from ..udw.pose.extract import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL, ExtractOptions, PoseExtractor, select_person
@@ -164,14 +165,32 @@ class UDWSavePoseJSON:
         return {"required": {"pose": (POSE,),
                              "filename_prefix": ("STRING", {"default": "udw/pose"})}}
 
+    @classmethod
+    def VALIDATE_INPUTS(cls, filename_prefix=None):
+        if filename_prefix is None:
+            return True
+        try:
+            within(folder_paths.get_output_directory(), filename_prefix or "pose")
+        except UdwError as exc:
+            return str(exc)
+        return True
+
     def run(self, pose, filename_prefix):
         frames = _frames(pose)
-        out_dir = Path(folder_paths.get_output_directory())
-        folder, name, counter, _, _ = folder_paths.get_save_image_path(filename_prefix, str(out_dir),
-                                                                       frames[0].width, frames[0].height)
-        target = Path(folder) / f"{name}_{counter:05}.json"
+        try:
+            target = next_free(within(folder_paths.get_output_directory(), filename_prefix or "pose"), ".json")
+        except UdwError as exc:
+            raise _fail(exc) from exc
         write_text(target, json.dumps(frames_to_json(frames), indent=1))
         return {"ui": {"text": [str(target)]}, "result": (str(target),)}
+
+
+def next_free(stem: Path, suffix: str) -> Path:
+    """`stem_00001.json`, or the next number not yet taken (like ComfyUI's Save nodes)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    taken = [p.name[len(stem.name) + 1:len(stem.name) + 6] for p in stem.parent.glob(f"{stem.name}_*{suffix}")]
+    numbers = [int(t) for t in taken if t.isdigit()]
+    return stem.parent / f"{stem.name}_{max(numbers, default=0) + 1:05}{suffix}"
 
 
 class UDWPoseRetarget:
