@@ -76,7 +76,8 @@ def load_state_dict(path: Union[str, Path]) -> dict:
                 raise
             obj = _load(torch, path, mmap=False)
     except pickle.UnpicklingError as exc:
-        found = sorted(set(_GLOBAL.findall(str(exc))))
+        found = sorted(set(_GLOBAL.findall(str(exc))) | set(_unsafe_globals(torch, path)))
+        found = [f for f in found if "." in f or not any(g.endswith("." + f) for g in found)]
         what = f" (it references {', '.join(found)})" if found else ""
         raise BadInput(f"{path.name} contains pickled code, not only weights{what}; refused without running it",
                        "use a .safetensors version of this model, or convert it with a tool you trust "
@@ -87,6 +88,17 @@ def load_state_dict(path: Union[str, Path]) -> dict:
         raise BadInput(f"{path.name} is not a PyTorch checkpoint ({str(exc).splitlines()[0][:200]})",
                        "check that this is a model file (.safetensors, .ckpt)") from exc
     return _tensors(obj, path, torch)
+
+
+def _unsafe_globals(torch: Any, path: Path) -> list[str]:
+    """Every non-allow-listed global in the file, named without loading it (torch >= 2.5)."""
+    lister = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)
+    if lister is None:
+        return []
+    try:
+        return [g for g in lister(str(path)) if g not in BENIGN_GLOBALS]
+    except Exception:  # an old (non-zip) format: the message's own name is enough
+        return []
 
 
 def _tensors(obj: Any, path: Path, torch: Any) -> dict:

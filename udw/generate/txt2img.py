@@ -33,6 +33,7 @@ def _latents(pipe, seed: int, width: int, height: int):
 
 
 def _check(p: GenParams, scale: int) -> None:
+    scale = max(8, scale)                      # diffusers needs multiples of 8 whatever the VAE
     if p.width % scale or p.height % scale or p.width < scale * 2 or p.height < scale * 2:
         raise BadInput(f"size {p.width}x{p.height} must be multiples of {scale} (and at least {2 * scale})",
                        "pick a size from a look, or multiples of 64")
