@@ -52,7 +52,7 @@ class SDSpec:
     vocab_size: int = 49408                    # the CLIP BPE vocabulary: keep it to use the real tokenizer
     max_positions: int = 77
     vae_ch: int = 32
-    vae_ch_mult: tuple[int, ...] = (1, 2)
+    vae_ch_mult: tuple[int, ...] = (1, 1, 2, 2)    # 4 levels: 8x downscale, as in SD1
     vae_res_blocks: int = 1
     latent_channels: int = 4
 
