@@ -70,7 +70,7 @@ def encode_reference(vae, model, reference: torch.Tensor) -> list[torch.Tensor]:
     latents = []
     for image in reference:
         h, w = image.shape[0], image.shape[1]
-        scale = math.sqrt(REFERENCE_AREA / (h * w))
+        scale = min(1.0, math.sqrt(REFERENCE_AREA / (h * w)))  # never upscale: the latent is fitted per step
         tw, th = max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
         pixels = comfy.utils.common_upscale(image[None, ..., :3].movedim(-1, 1), tw, th, "bilinear", "disabled")
         raw = vae.encode(pixels.movedim(1, -1))

@@ -140,4 +140,4 @@ def check_controlnet(model: Any, control_net: Any) -> None:
     family = FAMILIES.get(control_dim, f"text width {control_dim}")
     mine = FAMILIES.get(model_dim, f"text width {model_dim}")
     raise BadInput(f"the ControlNet is for {family} but the model is {mine}",
-                   f"load an {mine} OpenPose ControlNet (for UDW / SD1.5: control_v11p_sd15_openpose)")
+                   f"load an OpenPose ControlNet made for {mine} (for UDW / SD1.5: control_v11p_sd15_openpose)")

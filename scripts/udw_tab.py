@@ -24,7 +24,30 @@ def _host() -> UiHost:
         model_dirs={kind: [os.path.join(model_root, kind)]
                     for kind in ("taggers", "detectors", "embedders", "pose", "controlnet")},
         host_cancelled=lambda: bool(getattr(shared.state, "interrupted", False)),
+        a1111_api=_own_api(),
+        controlnet_extension=_controlnet_extension(),
     )
+
+
+def _own_api():
+    """This server's web API (for handing work to extensions through their documented routes), if on."""
+    opts = getattr(shared, "cmd_opts", None)
+    if not getattr(opts, "api", False):
+        return None
+    return f"http://127.0.0.1:{getattr(opts, 'port', None) or 7860}"
+
+
+def _controlnet_extension():
+    """The name of an active sd-webui-controlnet (A1111) or Forge's built-in ControlNet, if any."""
+    try:
+        from modules import extensions
+    except ImportError:
+        return None
+    for ext in extensions.active():
+        for parts in (("scripts", "external_code.py"), ("lib_controlnet", "external_code.py")):
+            if os.path.isfile(os.path.join(ext.path, *parts)):
+                return ext.name
+    return None
 
 
 def on_ui_tabs():

@@ -5,7 +5,9 @@ A ControlNet is a copy of the UNet's encoder (time embedding, input blocks, midd
 the hint encoder `input_hint_block` (eight 3x3 convolutions 3->16->16->32->32->96->96->256->C, the
 3rd, 5th and 7th with stride 2, so an image 8x the latent's size lands on the latent grid), one 1x1
 `zero_convs.i` per input block and `middle_block_out`. Real training starts those at zero; here they
-are random (deterministic) so that a pose image changes the sampling, as a trained ControlNet does.
+are random (deterministic), and the hint encoder's last convolution is amplified (`hint_gain`) so
+that, as in a trained ControlNet, what the control adds depends mostly on the pose image rather
+than on the noisy latent.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Union
 
-from .tiny_sd import COMFY, TINY, Entry, SDSpec, unet_tensor_specs, write_checkpoint
+from .tiny_sd import COMFY, TINY, Entry, SDSpec, tensor_value, unet_tensor_specs, write_checkpoint
 
 PREFIX = "control_model."
 HINT_CHANNELS = (16, 16, 32, 32, 96, 96, 256)
@@ -51,9 +53,13 @@ def controlnet_tensor_specs(spec: SDSpec = TINY, prefix: str = PREFIX, hint_chan
 
 
 def build_controlnet(path: Union[str, Path], spec: SDSpec = TINY, seed: int = 0, dtype: str = "F16",
-                     prefix: str = PREFIX) -> Path:
+                     prefix: str = PREFIX, hint_gain: float = 30.0) -> Path:
     """A ControlNet for checkpoints built from `spec` (TINY for diffusers, COMFY for ComfyUI)."""
-    return write_checkpoint(path, controlnet_tensor_specs(spec, prefix), seed=seed, dtype=dtype,
+    entries = controlnet_tensor_specs(spec, prefix)
+    last = f"{prefix}input_hint_block.{2 * len(HINT_CHANNELS)}."
+    overrides = {key: tensor_value(key, shape, init, seed) * hint_gain
+                 for key, shape, init in entries if key.startswith(last)}
+    return write_checkpoint(path, entries, seed=seed, dtype=dtype, overrides=overrides,
                             metadata={"udw_test_model": "tiny ControlNet (OpenPose layout)"})
 
 

@@ -15,7 +15,9 @@ class UiHost:
     """name: 'standalone', 'a1111' or 'forge'. roots: where typed paths may point.
 
     `host_cancelled` lets a host add its own stop signal (A1111's Interrupt button);
-    `send_to_txt2img` is set where the host can take a prompt.
+    `send_to_txt2img` is set where the host can take a prompt. `a1111_api` is A1111's own web API
+    (when launched with --api) and `controlnet_extension` the installed sd-webui-controlnet's name:
+    the pose section hands its prepared pose and reference to that extension through them.
     """
 
     name: str
@@ -25,6 +27,8 @@ class UiHost:
     allow_download: bool = False
     host_cancelled: Callable[[], bool] = lambda: False
     send_to_txt2img: Optional[Callable[..., Any]] = None
+    a1111_api: Optional[str] = None
+    controlnet_extension: Optional[str] = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
