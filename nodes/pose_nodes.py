@@ -33,8 +33,8 @@ def _fail(exc: UdwError) -> RuntimeError:
 
 def model_dirs() -> dict[str, list[str]]:
     """UDW's model folders, plus comfyui_controlnet_aux's download folder for DWPose when present."""
-    dirs = {"pose": register_model_folder("pose", "udw/pose"),
-            "embedders": register_model_folder("embedders", "udw/embedders")}
+    dirs = {"pose": register_model_folder("pose", "udw_pose"),
+            "embedders": register_model_folder("embedders", "udw_embedders")}
     aux = Path(folder_paths.base_path if hasattr(folder_paths, "base_path") else ".") / "custom_nodes"
     for name in ("comfyui_controlnet_aux", "comfyui-controlnet-aux"):
         ckpts = aux / name / "ckpts" / "yzd-v" / "DWPose"
@@ -44,7 +44,7 @@ def model_dirs() -> dict[str, list[str]]:
 
 
 def _choices(kind: str, default: str) -> list[str]:
-    register_model_folder(kind, f"udw/{kind}")
+    register_model_folder(kind, f"udw_{kind}")
     files = [f for f in folder_paths.get_filename_list(f"udw_{kind}") if f.lower().endswith(".onnx")]
     return [default] + sorted(files)
 
@@ -90,7 +90,7 @@ class UDWPoseFromImage:
                                "places outside the image: drop them, clip them to the edge, or keep them"}),
             "if_no_person": (["error", "blank pose"], {"default": "error"}),
             "pose_model": (_choices("pose", DEFAULT_POSE_MODEL), {"tooltip": "DWPose ONNX (dw-ll_ucoco_384.onnx) "
-                           "from models/udw/pose, or the HF cache"}),
+                           "from models/udw_pose, or the HF cache"}),
             "detector": (_choices("pose", DEFAULT_DETECTOR), {"tooltip": "YOLOX person detector (yolox_l.onnx)"}),
         }, "hidden": {"unique_id": "UNIQUE_ID"}}
 

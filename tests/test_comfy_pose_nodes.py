@@ -21,9 +21,9 @@ def pose_comfy(comfy, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.delenv("UDW_MODELS_DIR", raising=False)
-    folder = comfy.base / "models" / "udw"
-    build_rtmpose(folder / "pose" / "dw-ll_ucoco_384.onnx", mode="skeleton", n_keypoints=17)
-    build_embedder(folder / "embedders" / "ccip-caformer-24-randaug-pruned" / "model_feat.onnx", size=64)
+    folder = comfy.base / "models"
+    build_rtmpose(folder / "udw_pose" / "dw-ll_ucoco_384.onnx", mode="skeleton", n_keypoints=17)
+    build_embedder(folder / "udw_embedders" / "ccip-caformer-24-randaug-pruned" / "model_feat.onnx", size=64)
     return comfy
 
 

@@ -80,6 +80,7 @@ def transfer(**kw):
 
 
 plain, results["plain_s"] = sample(model, pos, neg)
+results["plain_mean_abs"] = float(plain.abs().mean())
 m, p, n, hint = transfer(enabled=False)
 off, _ = sample(m, p, n)
 results["disabled_identical"] = bool(torch.equal(off, plain)) and m is model and p is pos and n is neg
