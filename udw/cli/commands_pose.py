@@ -17,6 +17,7 @@ from ..core.images import is_image_path, open_image
 from ..core.ports import Ports
 from ..pose import PoseFrame, load_pose_json, render_pose, save_pose_json
 from ..pose.extract import BOX_MODES, OUTSIDE_MODES, ExtractOptions, PoseExtractor, select_person
+from ..pose.prepare import output_size
 from ..pose.retarget import retarget_frame
 from .progress import CtrlC, terminal_ports
 
@@ -214,15 +215,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(frame: Optional[PoseFrame], args) -> tuple[int, int]:
-    if args.width and args.height:
-        return args.width, args.height
-    aspect = frame.width / frame.height if frame else 2 / 3
-    h = int(round((512 * 512 / aspect) ** 0.5 / 64) * 64)
-    w = int(round(h * aspect / 64) * 64)
-    return args.width or max(w, 64), args.height or max(h, 64)
-
-
 def cmd_transfer(args: argparse.Namespace) -> int:
     from ..checkpoints.locate import find_model
     from ..generate import load_pipeline
@@ -245,7 +237,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
             ref_pose = pose_of(args.reference[0], args, ports, hands=False, face=False)
             frame, notes = retarget_frame(frame, ref_pose, min(args.retarget, 1.0))
             print("  retarget: " + "; ".join(notes))
-    width, height = _size(frame, args) if frame is not None or not skeleton else (
+    width, height = output_size(frame, args.width, args.height) if skeleton is None else (
         args.width or skeleton.width // 8 * 8, args.height or skeleton.height // 8 * 8)
     if skeleton is None:
         skeleton = Image.fromarray(render_pose(frame, width, height))
