@@ -31,6 +31,8 @@ def models(tmp_path_factory):
         "dot": build_rtmpose(d / "dot.onnx", mode="dot"),
         "points": build_rtmpose(d / "points.onnx", mode="points", points=pts, scores=scores),
         "points_pts": pts,
+        "no_right_hand": build_rtmpose(d / "nohand.onnx", mode="points", points=pts,
+                                       scores=np.where(np.arange(133) >= 112, 0.0, 1.0)),
         "body17": build_rtmpose(d / "body17.onnx", mode="points", points=pts[:17], n_keypoints=17),
         "skeleton": build_rtmpose(d / "skeleton.onnx", mode="skeleton", n_keypoints=17),
         "bad": build_rtmpose(d / "bad.onnx", mode="points", points=pts[:10], n_keypoints=10),
@@ -71,6 +73,8 @@ def test_simcc_decoding_reorders_coco_wholebody_into_openpose(models):
     assert person.hand_left[9, 2] == 0 and np.allclose(person.hand_right[:, :2], 2 * pts[112:133])
     plain = PoseExtractor(models["points"]).extract(img, ExtractOptions(boxes="whole", hands=False, face=False))
     assert plain.frame.people[0].hand_left is None and plain.frame.people[0].face is None
+    no_hand = PoseExtractor(models["no_right_hand"]).extract(img, ExtractOptions(boxes="whole")).frame.people[0]
+    assert no_hand.hand_right is None and no_hand.hand_left is not None  # null, as controlnet_aux writes it
     body_only = PoseExtractor(models["body17"]).extract(img, ExtractOptions(boxes="whole")).frame.people[0]
     assert body_only.hand_left is None and np.allclose(body_only.body[R_SHO, :2], 2 * pts[6])
 

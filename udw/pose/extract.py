@@ -124,11 +124,12 @@ def to_person(est: dwpose.Estimate, options: ExtractOptions) -> Person:
                        "use a DWPose / RTMPose COCO model")
     body = coco17_to_openpose(kps[:17])
     person = Person(body=body)
-    if k >= 133:
-        if options.face:
+    if k >= 133:  # a part with no visible point is null, as controlnet_aux writes it
+        if options.face and (kps[23:91, 2] > 0).any():
             person.face = np.vstack([kps[23:91], body[[R_EYE, L_EYE]]])
         if options.hands:
-            person.hand_left, person.hand_right = kps[91:112].copy(), kps[112:133].copy()
+            person.hand_left, person.hand_right = (part.copy() if (part[:, 2] > 0).any() else None
+                                                   for part in (kps[91:112], kps[112:133]))
     return person
 
 
