@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from udw.pose import PoseFrame, frames_from_json, frames_to_json, render_pose
-from udw.pose.keypoints import L_SHO, NECK, R_ELB, R_SHO
+from udw.pose.keypoints import NECK, R_ELB
 from udw.testing.poses import figure
 
 onnx = pytest.importorskip("onnx")

@@ -14,7 +14,7 @@ I/O layouts (those of yzd-v/DWPose's files, which comfyui_controlnet_aux also ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import cv2
 import numpy as np
@@ -184,12 +184,3 @@ def _static_hw(shape: list, default: tuple[int, int]) -> tuple[int, int]:
     h, w = (shape[2], shape[3]) if len(shape) == 4 else (None, None)
     return (h if isinstance(h, int) and h > 0 else default[0], w if isinstance(w, int) and w > 0 else default[1])
 
-
-def model_input_hw(session: Any, default: tuple[int, int]) -> tuple[int, int]:
-    return _static_hw(session.get_inputs()[0].shape, default)
-
-
-def crop_for(image: np.ndarray, box: np.ndarray, in_w: int, in_h: int) -> np.ndarray:
-    """The model's crop of `box` (uint8), for previews and tests."""
-    centre, scale = box_to_centre_scale(box)
-    return warp_box(image, centre, scale, (in_w, in_h))[0].clip(0, 255).astype(np.uint8)

@@ -10,7 +10,7 @@ udw.pose.refattn, shared with the ComfyUI node). Nothing is left patched after a
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -73,7 +72,7 @@ def _face(nose: np.ndarray, head: float) -> np.ndarray:
     return pts
 
 
-def hide(person: Person, *joints: int, copy: Optional[bool] = True) -> Person:
+def hide(person: Person, *joints: int, copy: bool = True) -> Person:
     out = person.copy() if copy else person
     for j in joints:
         out.body[j] = 0.0
