@@ -221,7 +221,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     from ..generate.txt2img import save_png
     from ..looks.infotext import GenParams
     from ..models.registry import locate
-    from ..pose.refattn import ReferenceSettings
+    from ..pose.settings import ReferenceSettings
     from ..pose.transfer_diffusers import TransferParams, load_controlnet, transfer
 
     if not args.reference and not args.off:

@@ -19,7 +19,7 @@ from typing import Any, Optional, Sequence
 from PIL import Image
 
 from ..core.errors import BadInput, UdwError
-from .refattn import ReferenceSettings
+from .settings import ReferenceSettings
 
 EXTENSION_URL = "https://github.com/Mikubill/sd-webui-controlnet"
 

@@ -16,7 +16,7 @@ from ...pose.a1111 import EXTENSION_URL, controlnet_models, controlnet_units, pi
 from ...pose.extract import ExtractOptions, PoseExtractor
 from ...pose.posejson import frames_from_json, frames_to_json
 from ...pose.prepare import prepare_pose
-from ...pose.refattn import ReferenceSettings
+from ...pose.settings import ReferenceSettings
 from ..compat import make
 from ..host import UiHost
 from .common import friendly, stop_button
