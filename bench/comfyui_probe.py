@@ -98,8 +98,30 @@ def bench(args) -> dict:
         for name in order:
             once(name)
     med = {k: statistics.median(v) for k, v in runs.items()}
-    return {"file": str(ckpt), "size": os.path.getsize(ckpt), "runs": runs, "median": med,
-            "ratio": med["UDWCheckpointLoader"] / med["CheckpointLoaderSimple"]}
+    best = {k: min(v) for k, v in runs.items()}
+    return {"file": str(ckpt), "size": os.path.getsize(ckpt), "runs": runs, "median": med, "min": best,
+            "ratio": med["UDWCheckpointLoader"] / med["CheckpointLoaderSimple"],
+            "ratio_min": best["UDWCheckpointLoader"] / best["CheckpointLoaderSimple"],
+            "udw_overhead_s": _overhead(ckpt, udw)}
+
+
+def _overhead(ckpt: Path, udw) -> float:
+    """What the UDW node adds around ComfyUI's loader (header check, clip skip, INFO), median of 5."""
+    module = sys.modules[type(udw).__module__]
+    import comfy.sd
+
+    clip = comfy.sd.load_checkpoint_guess_config(str(ckpt), output_vae=False, output_clip=True,
+                                                 output_model=False)[1]
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        arch = module._header_arch(str(ckpt))
+        module.require_sd1(arch, ckpt.name)
+        c = clip.clone()
+        c.clip_layer(-2)
+        module._info(ckpt.name, str(ckpt), arch, -2, "(baked)", False)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
 def main() -> int:
