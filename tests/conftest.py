@@ -71,8 +71,11 @@ class FakeComfy:
         comfy.__path__ = []
         comfy.utils = self._utils()
         comfy.model_management = self._model_management()
+        comfy.sd = _fake_comfy_sd(comfy.utils)
+        comfy.samplers = _fake_comfy_samplers()
         for name, mod in (("comfy", comfy), ("comfy.utils", comfy.utils),
-                          ("comfy.model_management", comfy.model_management)):
+                          ("comfy.model_management", comfy.model_management), ("comfy.sd", comfy.sd),
+                          ("comfy.samplers", comfy.samplers)):
             monkeypatch.setitem(sys.modules, name, mod)
         self.pack = self._import_pack(monkeypatch)
         self.nodes = self.pack.NODE_CLASS_MAPPINGS
@@ -80,7 +83,11 @@ class FakeComfy:
     def _folder_paths(self) -> types.ModuleType:
         fp = types.ModuleType("folder_paths")
         fp.models_dir = str(self.base / "models")
-        fp.folder_names_and_paths = {}
+        # as in ComfyUI's folder_paths: the model folders every install has
+        pt = {".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"}
+        fp.folder_names_and_paths = {k: ([str(self.base / "models" / k)], pt)
+                                     for k in ("checkpoints", "loras", "vae", "embeddings")}
+        fp.get_user_directory = lambda: str(self.base / "user")
         fp.get_input_directory = lambda: str(self.base / "input")
         fp.get_output_directory = lambda: str(self.base / "output")
         fp.get_temp_directory = lambda: str(self.base / "temp")
@@ -88,9 +95,11 @@ class FakeComfy:
 
         def get_filename_list(key):
             out = []
-            for folder in fp.folder_names_and_paths.get(key, ([], set()))[0]:
+            folders, exts = fp.folder_names_and_paths.get(key, ([], set()))
+            for folder in folders:
                 if Path(folder).is_dir():
-                    out += sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
+                    out += sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*")
+                                  if p.is_file() and (not exts or p.suffix.lower() in exts))
             return out
 
         def get_full_path(key, name):
@@ -99,7 +108,14 @@ class FakeComfy:
                     return str(Path(folder) / name)
             return None
 
+        def get_full_path_or_raise(key, name):
+            full = get_full_path(key, name)
+            if full is None:
+                raise FileNotFoundError(f"Model in folder '{key}' with filename '{name}' not found.")
+            return full
+
         fp.get_filename_list, fp.get_full_path = get_filename_list, get_full_path
+        fp.get_full_path_or_raise = get_full_path_or_raise
         return fp
 
     def _utils(self) -> types.ModuleType:
@@ -131,6 +147,11 @@ class FakeComfy:
         monkeypatch.setitem(sys.modules, name, module)
         spec.loader.exec_module(module)
         return module
+
+    @staticmethod
+    def pack_module(name: str) -> types.ModuleType:
+        """A (fake) ComfyUI module as the pack sees it, e.g. "comfy.samplers"."""
+        return sys.modules[name]
 
     # -- running nodes and API-format workflows the way ComfyUI's executor does -------------
     def validate(self, class_type: str, inputs: dict):
@@ -174,6 +195,107 @@ class FakeComfy:
         for node_id in api:
             resolve(node_id)
         return done
+
+
+def _fake_comfy_samplers() -> types.ModuleType:
+    """comfy.samplers.KSampler's name lists (a subset of ComfyUI 0.3.64's, same spelling)."""
+    samplers = types.ModuleType("comfy.samplers")
+
+    class KSampler:
+        SAMPLERS = ["euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m",
+                    "dpmpp_2m_sde", "ddim", "uni_pc"]
+        SCHEDULERS = ["simple", "sgm_uniform", "karras", "exponential", "ddim_uniform", "beta", "normal"]
+
+    samplers.KSampler = KSampler
+    return samplers
+
+
+def _fake_comfy_sd(utils: types.ModuleType) -> types.ModuleType:
+    """comfy.sd / comfy.utils.load_torch_file with ComfyUI's signatures, over fake model objects.
+
+    Loading reads the real file (safetensors, or torch.load weights_only) and checks the layout the
+    way ComfyUI does (UNet prefix, SD1.5 = context 768 with 320 channels); the objects record what
+    was done to them (clip layer, LoRA patches) instead of running a network. The real ComfyUI is
+    exercised in tests/hosts.
+    """
+    import torch
+
+    sd_mod = types.ModuleType("comfy.sd")
+
+    def load_torch_file(ckpt, safe_load=False, device=None, return_metadata=False):
+        if str(ckpt).lower().endswith((".safetensors", ".sft")):
+            from safetensors import safe_open
+
+            with safe_open(str(ckpt), framework="pt", device="cpu") as f:
+                sd, meta = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+        else:
+            pl = torch.load(str(ckpt), map_location="cpu", weights_only=True)
+            sd, meta = pl.get("state_dict", pl), None
+        return (sd, meta) if return_metadata else sd
+
+    class Patcher:
+        def __init__(self, keys, unet_config, patches=()):
+            self.keys, self.patches = keys, list(patches)
+            self.model = types.SimpleNamespace(model_config=types.SimpleNamespace(unet_config=unet_config))
+
+        def clone(self):
+            return Patcher(self.keys, self.model.model_config.unet_config, self.patches)
+
+    class CLIP:
+        def __init__(self, keys, patches=(), layer_idx=None):
+            self.keys, self.patches, self.layer_idx = keys, list(patches), layer_idx
+
+        def clone(self):
+            return CLIP(self.keys, self.patches, self.layer_idx)
+
+        def clip_layer(self, layer_idx):
+            self.layer_idx = layer_idx
+
+    class VAE:
+        def __init__(self, sd=None, device=None, config=None, dtype=None, metadata=None):
+            self.keys = set(sd or {})
+
+        def throw_exception_if_invalid(self):
+            if "decoder.conv_in.weight" not in self.keys:
+                raise RuntimeError("ERROR: VAE is invalid: None\n\nThe VAE object could not be loaded.")
+
+    def load_state_dict_guess_config(sd, output_vae=True, output_clip=True, output_clipvision=False,
+                                     embedding_directory=None, output_model=True, model_options={},
+                                     te_model_options={}, metadata=None):
+        unet = [k for k in sd if k.startswith("model.diffusion_model.")]
+        if len(unet) <= 5:
+            return None
+        to_k = next((v for k, v in sd.items() if k in unet and k.endswith("attn2.to_k.weight")), None)
+        cfg = {"context_dim": int(to_k.shape[1]) if to_k is not None else None,
+               "model_channels": int(sd["model.diffusion_model.input_blocks.0.0.weight"].shape[0])}
+        clip_keys = [k for k in sd if k.startswith("cond_stage_model.")]
+        vae_sd = {k[len("first_stage_model."):]: v for k, v in sd.items() if k.startswith("first_stage_model.")}
+        return (Patcher(unet, cfg), CLIP(clip_keys) if output_clip and clip_keys else None,
+                VAE(sd=vae_sd) if output_vae else None, None)
+
+    def load_checkpoint_guess_config(ckpt_path, output_vae=True, output_clip=True, output_clipvision=False,
+                                     embedding_directory=None, output_model=True, model_options={},
+                                     te_model_options={}):
+        sd, metadata = load_torch_file(ckpt_path, return_metadata=True)
+        out = load_state_dict_guess_config(sd, output_vae, output_clip, output_clipvision, embedding_directory,
+                                           output_model, model_options, te_model_options, metadata)
+        if out is None:
+            raise RuntimeError(f"ERROR: Could not detect model type of: {ckpt_path}")
+        return out
+
+    def load_lora_for_models(model, clip, lora, strength_model, strength_clip):
+        new_model, new_clip = model.clone(), clip.clone()
+        n = sum(1 for k in lora if k.endswith(".lora_down.weight"))
+        new_model.patches.append((n, strength_model))
+        new_clip.patches.append((n, strength_clip))
+        return new_model, new_clip
+
+    utils.load_torch_file = load_torch_file
+    sd_mod.VAE, sd_mod.CLIP = VAE, CLIP
+    sd_mod.load_state_dict_guess_config = load_state_dict_guess_config
+    sd_mod.load_checkpoint_guess_config = load_checkpoint_guess_config
+    sd_mod.load_lora_for_models = load_lora_for_models
+    return sd_mod
 
 
 @pytest.fixture

@@ -97,6 +97,7 @@ def file_hashes(path: Union[str, Path], ports: Optional[Ports] = None, addnet: b
     whole = hashlib.sha256()
     data = hashlib.sha256() if addnet and path.suffix.lower() == ".safetensors" else None
     done, total_mb = 0, max(1, st.st_size // BLOCK)
+    every = max(1, total_mb // 200)              # ~200 progress updates whatever the size
     with open(path, "rb") as fh:
         data_start = None
         if data is not None:
@@ -114,7 +115,9 @@ def file_hashes(path: Union[str, Path], ports: Optional[Ports] = None, addnet: b
                 if skip < len(chunk):
                     data.update(chunk[skip:] if skip else chunk)
             done += len(chunk)
-            ports.step(done // BLOCK, total_mb)
+            if (done // BLOCK) % every == 0:
+                ports.step(done // BLOCK, total_mb)
+    ports.step(total_mb, total_mb)
     result = FileHashes(whole.hexdigest(), legacy_hash(path), data.hexdigest() if data else None)
     if use_cache:
         _store(path, st, result)

@@ -130,7 +130,7 @@ def compare(model: Union[str, Path], base: Union[str, Path], ports: Optional[Por
                            "compare a model with a base of the same architecture")
         plan, stats = _pairs(a, b, components)
         total = sum(a.tensors[k].numel for pairs in plan.values() for k, _ in pairs) or 1
-        done = 0
+        done, reported, every = 0, 0, max(1, total // 200)   # ~200 progress updates
         for comp, pairs in plan.items():
             s = stats[comp]
             for key_a, key_b in pairs:
@@ -142,7 +142,9 @@ def compare(model: Union[str, Path], base: Union[str, Path], ports: Optional[Por
                     nb += float(np.dot(cb, cb))
                     same = same and np.array_equal(ca, cb)
                     done += ca.size
-                    ports.step(done, total)
+                    if done - reported >= every:
+                        ports.step(done, total)
+                        reported = done
                 n = a.tensors[key_a].numel
                 cos = dot / math.sqrt(na * nb) if na > 0 and nb > 0 else (1.0 if same else 0.0)
                 s.compared += 1
@@ -152,6 +154,7 @@ def compare(model: Union[str, Path], base: Union[str, Path], ports: Optional[Por
                 s.identical += same
                 if cos < s.min_cosine:
                     s.min_cosine, s.min_key = cos, key_a
+    ports.step(total, total)
     if not any(s.compared for s in stats.values()):
         raise BadInput(f"{Path(model).name} and {Path(base).name} share no weights to compare",
                        "give a checkpoint of the same architecture as the base")

@@ -30,12 +30,13 @@ def list_models(kind: str, ports: Optional[Ports] = None, extra: Iterable[Union[
 
 
 def find_model(name: Union[str, Path], kind: str = "checkpoints", ports: Optional[Ports] = None,
-               extra: Iterable[Union[str, Path]] = ()) -> Path:
-    """An existing path as is; else a file whose name or stem matches `name` in the model folders."""
+               extra: Iterable[Union[str, Path]] = (), allow_path: bool = True) -> Path:
+    """An existing path as is (when allow_path); else a file whose name or stem matches `name` in
+    the model folders. UIs pass allow_path=False and resolve typed paths against their roots."""
     path = Path(name).expanduser()
-    if path.is_file():
+    if allow_path and path.is_file():
         return path
-    if path.exists():
+    if allow_path and path.exists():
         raise BadInput(f"{path} is a folder, not a model file", "give the .safetensors/.ckpt file itself")
     candidates = list_models(kind, ports, extra)
     wanted = str(name).lower()

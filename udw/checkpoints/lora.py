@@ -97,9 +97,10 @@ def check_compatible(info: LoraInfo, name: str, family: str, context_dim: Option
         raise BadInput(f"{name} is a LoRA for {FAMILY_TITLES.get(info.family, info.family)}, "
                        f"but the model is {model}",
                        f"use a LoRA trained on a {model} base (for UDW: SD1.5 / NovelAI-lineage LoRAs)")
+    what = f"a LoRA for {FAMILY_TITLES[info.family]}" if info.family in FAMILY_TITLES else "a LoRA"
     if info.context_dim and context_dim and info.context_dim != context_dim:
-        raise BadInput(f"{name} expects a {info.context_dim}-wide text context, the model has {context_dim}",
-                       "this LoRA was trained for a different model architecture")
+        raise BadInput(f"{name} is {what} that expects a {info.context_dim}-wide text context, the model has "
+                       f"{context_dim}", "this LoRA was trained for a different model architecture")
     if info.text_hidden and text_hidden and info.text_hidden != text_hidden:
         raise BadInput(f"{name} expects a {info.text_hidden}-wide text encoder, the model has {text_hidden}",
                        "this LoRA was trained for a different model architecture")
