@@ -66,7 +66,7 @@ def _box(face: Face, width: int, height: int, left: float, top: float, right: fl
 class ColourEmbedder:
     name, kind = COLOUR_NAME, "colour"
 
-    def __init__(self, threshold: float = 0.12, hue_bins: int = 24, sat_bins: int = 3, grey_bins: int = 8):
+    def __init__(self, threshold: float = 0.16, hue_bins: int = 24, sat_bins: int = 3, grey_bins: int = 8):
         self.threshold = threshold
         self.hue_bins, self.sat_bins, self.grey_bins = hue_bins, sat_bins, grey_bins
 
@@ -75,7 +75,7 @@ class ColourEmbedder:
                 "install the CCIP model for real character recognition)")
 
     def region(self, face: Face, width: int, height: int) -> tuple[int, int, int, int]:
-        return _box(face, width, height, 0.35, 0.6, 0.35, 0.15)  # hair above and beside the face
+        return _box(face, width, height, 0.1, 0.4, 0.1, -0.3)  # hair, eyes; little background or skin
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         return np.stack([self._one(c) for c in crops]) if crops else np.zeros((0, self.dim), np.float32)
