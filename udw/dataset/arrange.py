@@ -256,6 +256,19 @@ def _remove_stale(out: Path, old: list[str], keep: set[str]) -> int:
     return n
 
 
+def record_files(out: Path, files: list[Path]) -> None:
+    """Add files written beside the arrangement (trainer files, card) to its marker, so that a
+    later run removes them when they are no longer written."""
+    marker = out / MARKER
+    data = json.loads(marker.read_text())
+    known = set(data["files"])
+    for f in files:
+        for path in ([f] if Path(f).is_file() else sorted(p for p in Path(f).rglob("*") if p.is_file())):
+            known.add(Path(path).resolve().relative_to(out).as_posix())
+    data["files"] = sorted(known)
+    write_text(marker, json.dumps(data, indent=1, default=str))
+
+
 def _write_marker(out: Path, ds: Dataset, s: ArrangeSettings, files: list[str]) -> None:
     settings = asdict(s)
     data = {"dataset": str(ds.root), "settings": settings, "files": files}

@@ -11,7 +11,7 @@ from ..core.errors import BadInput
 from ..core.manifest import Dataset
 from ..core.ports import Ports
 from . import trainers as tr
-from .arrange import ArrangeReport, ArrangeSettings, arrange
+from .arrange import ArrangeReport, ArrangeSettings, arrange, record_files
 from .balance import table
 from .card import render_card
 
@@ -70,6 +70,7 @@ def run_export(dataset: Union[Dataset, str, Path], out: Union[str, Path], settin
     if s.card:
         card = render_card(ds, arranged, bal, s.trainer, notes, _plain(s))
         report.files.append(write_text(root / CARD_NAME, card))
+    record_files(root, report.files)
     return report
 
 
