@@ -281,9 +281,14 @@ def renpy_sprites() -> dict[str, Path]:
     return found
 
 
-@pytest.fixture
-def cascade_path(shared_dir) -> Path:
-    path = shared_dir / "models" / "lbpcascade_animeface.xml"
+@pytest.fixture(scope="session")
+def cascade_path() -> Path:
+    path = SHARED / "models" / "lbpcascade_animeface.xml"
     if not path.is_file():
-        pytest.skip(f"{path} is missing (the anime face cascade from ../shared)")
+        pytest.skip(f"{path} is missing (the anime face cascade from ../shared, beside the repository)")
     return path
+
+
+@pytest.fixture(name="magenta_frame")
+def magenta_frame_fixture():
+    return magenta_frame

@@ -64,27 +64,40 @@ def load_cascade(path: Path) -> LbpCascade:
                       np.array(leaves), np.array(rects))
 
 
+DENSE_STAGES = 3  # stages that see most windows: their cell sizes get dense block-sum planes
+
+
 def _window_hits(cascade: LbpCascade, grey: np.ndarray, step: int) -> np.ndarray:
     """Top-left corners (n, 2) of the windows that pass every stage, in `grey`'s pixels.
 
-    Each stage is evaluated for all its weak classifiers and all surviving windows at once:
-    one gather of the 16 integral-image corners per (window, classifier).
+    The first stages see nearly every window: the block sums of their cell sizes are computed
+    densely once, so a weak classifier needs 9 look-ups per window. The later stages see few
+    windows and read the 16 integral-image corners instead. Each stage runs for all its weak
+    classifiers and all surviving windows at once.
     """
     h, w = grey.shape
     if h < cascade.win_h or w < cascade.win_w:
         return np.zeros((0, 2), dtype=np.int64)
     integral = np.zeros((h + 1, w + 1), dtype=np.int32)
     integral[1:, 1:] = grey.astype(np.int32).cumsum(0).cumsum(1)
-    flat = integral.ravel()
-    stride = w + 1
+    stride, plane = w + 1, (h + 1) * (w + 1)
+    n_dense = int(cascade.stage_ends[min(DENSE_STAGES, len(cascade.stage_ends)) - 1])
+    rects = cascade.rects[cascade.weak_feature]
+    sizes, size_of_weak = np.unique(rects[:n_dense, 2:], axis=0, return_inverse=True)
+    blocks = np.zeros((len(sizes), h + 1, w + 1), dtype=np.int32)
+    for u, (cw, ch) in enumerate(sizes):
+        blocks[u, :h + 1 - ch, :w + 1 - cw] = (integral[ch:, cw:] - integral[:h + 1 - ch, cw:]
+                                               - integral[ch:, :w + 1 - cw] + integral[:h + 1 - ch, :w + 1 - cw])
+    dense = (blocks.ravel(), _grid_offsets(rects[:n_dense], stride, 3, size_of_weak.ravel() * plane))
+    sparse = (integral.ravel(), _grid_offsets(rects, stride, 4))
     ys, xs = np.mgrid[0:h - cascade.win_h + 1:step, 0:w - cascade.win_w + 1:step]
     base = (ys * stride + xs).ravel()
-    offsets = _corner_offsets(cascade, stride)
     start = 0
     for s, end in enumerate(cascade.stage_ends):
         k = np.arange(start, end)
-        corners = flat[base[:, None, None] + offsets[k][None]]        # (n, K, 16)
-        code = _lbp_codes(corners)                                     # (n, K)
+        flat, offsets = dense if end <= n_dense else sparse
+        points = flat[offsets[k].T[:, None, :] + base[None, :, None]]  # (9 or 16, n, K)
+        code = _lbp_codes(points if end <= n_dense else _cells(points))
         word = cascade.weak_subsets[k[None, :], code >> 5]
         bit = (word >> (code & 31)) & 1
         leaves = cascade.weak_leaves[k]
@@ -96,25 +109,30 @@ def _window_hits(cascade: LbpCascade, grey: np.ndarray, step: int) -> np.ndarray
     return np.stack([base % stride, base // stride], axis=1)
 
 
-def _corner_offsets(cascade: LbpCascade, stride: int) -> np.ndarray:
-    """(weak, 16) flat offsets of each weak classifier's 4x4 grid of integral-image corners."""
-    x, y, cw, ch = cascade.rects[cascade.weak_feature].T
-    i, j = np.divmod(np.arange(16), 4)
-    return ((y[:, None] + i * ch[:, None]) * stride + x[:, None] + j * cw[:, None]).astype(np.int64)
+def _grid_offsets(rects: np.ndarray, stride: int, n: int, extra=0) -> np.ndarray:
+    """(weak, n*n) flat offsets of an n x n grid of points spaced by each rect's cell size."""
+    x, y, cw, ch = rects.T
+    i, j = np.divmod(np.arange(n * n), n)
+    extra = np.asarray(extra).reshape(-1, 1) if np.ndim(extra) else extra
+    return ((y[:, None] + i * ch[:, None]) * stride + x[:, None] + j * cw[:, None] + extra).astype(np.int64)
 
 
-def _lbp_codes(p: np.ndarray) -> np.ndarray:
-    """OpenCV's LBP code from (..., 16) corners: 8 neighbour cells compared (>=) with the centre
-    cell, clockwise from the top-left one (bit 7) to the middle-left one (bit 0)."""
+def _cells(corners: np.ndarray) -> np.ndarray:
+    """(16, ...) integral-image corners of a 4x4 grid -> (9, ...) cell sums."""
+    c = corners.reshape(4, 4, *corners.shape[1:])
+    return (c[1:, 1:] - c[:-1, 1:] - c[1:, :-1] + c[:-1, :-1]).reshape(9, *corners.shape[1:])
 
-    def cell(a: int, b: int, c: int, d: int) -> np.ndarray:
-        return p[..., a] - p[..., b] - p[..., c] + p[..., d]
 
-    centre = cell(5, 6, 9, 10)
+# cell (row-major in the 3x3 grid) -> bit of the LBP code: clockwise from the top-left cell
+_BITS = ((0, 7), (1, 6), (2, 5), (5, 4), (8, 3), (7, 2), (6, 1), (3, 0))
+
+
+def _lbp_codes(cells: np.ndarray) -> np.ndarray:
+    """OpenCV's LBP code from (9, ...) cell sums: each neighbour cell >= the centre cell sets its bit."""
+    centre = cells[4]
     code = np.zeros(centre.shape, dtype=np.int32)
-    for bit, corners in ((7, (0, 1, 4, 5)), (6, (1, 2, 5, 6)), (5, (2, 3, 6, 7)), (4, (6, 7, 10, 11)),
-                         (3, (10, 11, 14, 15)), (2, (9, 10, 13, 14)), (1, (8, 9, 12, 13)), (0, (4, 5, 8, 9))):
-        code |= (cell(*corners) >= centre).astype(np.int32) << bit
+    for cell, bit in _BITS:
+        code |= (cells[cell] >= centre).astype(np.int32) << bit
     return code
 
 
