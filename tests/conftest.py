@@ -292,3 +292,54 @@ def cascade_path() -> Path:
 @pytest.fixture(name="magenta_frame")
 def magenta_frame_fixture():
     return magenta_frame
+
+
+# -- datasets with faces, characters and tags written straight into the manifest ----------------
+def make_face_dataset(root, specs, size=(1920, 1080)):
+    """A dataset written straight into the manifest: specs = [(name, [(box, character)], tags, series, ep)]."""
+    from udw.core.manifest import Dataset
+    from udw.faces.geometry import Face
+    from udw.faces.store import save_faces
+
+    ds = Dataset.open_or_create(root)
+    (root / "images").mkdir(exist_ok=True)
+    with ds.transaction() as conn:
+        src = ds.add_source(conn, "/videos/yama_s2.mkv", "video", series="yamaS2", licence="own recording")
+        for name, faces, tags, series, episode in specs:
+            rel = f"images/{name}.png"
+            Image.new("RGB", (64, 36), (len(name) * 20 % 255, 80, 120)).save(root / rel)
+            item = ds.add_item(conn, rel, f"file:{name}", kind="frame", source_id=src, width=size[0],
+                               height=size[1], series=series, episode=episode)
+            save_faces(conn, item, [Face(*box, score=0.9, detector="t", character=c) for box, c in faces])
+            conn.executemany("INSERT INTO tags(item_id, tag, category, score) VALUES(?,?,?,?)",
+                             [(item, t, cat, 1.0 - k / 100) for k, (t, cat) in enumerate(tags)])
+    return ds
+
+
+SCENE = [
+    ("a1", [((0, 0, 100, 100), "Aoi")], [], None, None),                          # 1 char, 9 %
+    ("a2", [((0, 0, 100, 400), "Aoi")], [], None, None),                          # 1 char, 37 %
+    ("ab", [((0, 0, 100, 600), "Aoi"), ((500, 0, 600, 100), "Beni")], [], None, None),   # 55 %
+    ("ab2", [((0, 0, 100, 900), "Beni"), ((500, 0, 600, 100), "Aoi")], [], None, None),  # 83 %
+    ("abc", [((0, 0, 90, 90), "Aoi"), ((200, 0, 290, 90), "Beni"), ((400, 0, 490, 90), "Kuro")], [], None, None),
+    ("noise", [((0, 0, 100, 100), "others")], [], None, None),                   # only an unknown face
+    ("noface", [], [], None, None),
+    ("six", [((i * 100, 0, i * 100 + 90, 90), f"C{i}") for i in range(7)], [], None, None),
+]
+
+
+
+
+@pytest.fixture(name="make_face_dataset")
+def make_face_dataset_fixture():
+    return make_face_dataset
+
+
+@pytest.fixture
+def scene_dataset(tmp_path):
+    return make_face_dataset(tmp_path / "ds", SCENE)
+
+
+@pytest.fixture
+def scene_specs():
+    return SCENE
