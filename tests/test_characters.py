@@ -88,11 +88,13 @@ def test_rename_and_rerun_keeps_embeddings(cast):
     ds, refs, det = cast
     settings = CharacterSettings(embedder="colour", refs=str(refs), detector=str(det))
     run_characters(ds, settings)
-    assert rename_characters(ds, {"unknown_1": "Midori/../x"}) == {"unknown_1 -> Midori_.._x": 3}
+    assert rename_characters(ds, {"unknown_1": "Midori/../x"}, refs=refs) == {"unknown_1 -> Midori_.._x": 3}
     assert names_by_frame(ds)["f3"] == ["Midori_.._x"]
+    assert len(list((refs / "Midori_.._x").glob("from_unknown_1_*.png"))) == 3  # the name survives re-runs
     again = run_characters(ds, settings)
     assert again.stage.done == 0  # embeddings kept; names recomputed from the references
-    assert names_by_frame(ds)["f3"] == ["unknown_1"]
+    got = names_by_frame(ds)
+    assert got["f3"] == got["f4"] == ["Midori_.._x"] and got["f5"] == ["Midori_.._x", "Aka_ne"]
 
 
 def test_without_references_everything_is_clustered(cast):

@@ -38,8 +38,8 @@ def test_faces_characters_arrange_export_over_http(served):
     assert "3 faces in 2 images" in status and grid
     status, _ = client.predict("ds", "", "colour", "dbscan", 3, api_name="/udw_characters")
     assert "colour-v1" in status and "unknown_1 3" in status
-    status, _ = client.predict("ds", "unknown_1=Mage", api_name="/udw_rename")
-    assert "renamed unknown_1 -> Mage: 3 faces" in status
+    status, _ = client.predict("ds", "", "unknown_1=Mage", api_name="/udw_rename")
+    assert "renamed unknown_1 -> Mage: 3 faces" in status and list((root / "ds/refs/Mage").glob("*.png"))
     args = ["ds", "train", "link", 1, "count,character,bucket", "{count}, {characters}, {facepos}", "anishot", "", False]
     status = client.predict(*args, api_name="/udw_arrange")
     assert "arranged 3 images" in status and "total" in status

@@ -218,16 +218,42 @@ def _all_embeddings(ds: Dataset, embedder: Embedder, report: Optional[Characters
     return faces_at, emb
 
 
-def rename_characters(dataset: Union[Dataset, str, Path], mapping: dict[str, str]) -> dict[str, int]:
-    """Rename characters (e.g. unknown_1 -> Aoi) in every face; returns faces renamed per name."""
+def rename_characters(dataset: Union[Dataset, str, Path], mapping: dict[str, str],
+                      refs: Optional[Union[str, Path]] = None, keep: int = 4) -> dict[str, int]:
+    """Rename characters (e.g. unknown_1 -> Aoi) in every face; returns faces renamed per name.
+
+    So that the name survives the next run (which groups unknown faces afresh), up to `keep` of
+    the renamed faces are saved as reference pictures in `refs/NEW/` (default DATASET/refs).
+    """
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    folder = Path(refs).expanduser() if refs else ds.root / "refs"
     done = {}
-    with ds.transaction() as conn:
-        for old, new in mapping.items():
-            name = character_name(new)
+    for old, new in mapping.items():
+        name = character_name(new)
+        with ds.transaction() as conn:
+            rows = conn.execute("SELECT f.item_id, f.x0, f.y0, f.x1, f.y1 FROM faces f JOIN items i ON i.id=f.item_id "
+                                "WHERE f.character=? AND i.status='active' ORDER BY f.character_score DESC, "
+                                "(f.y1 - f.y0) DESC", (old,)).fetchall()
             done[f"{old} -> {name}"] = conn.execute("UPDATE faces SET character=? WHERE character=?",
                                                     (name, old)).rowcount
+        if name != "others":
+            _save_refs(ds, rows[:keep], folder / name, old)
     return done
+
+
+def _save_refs(ds: Dataset, rows, folder: Path, old: str) -> None:
+    """Head crops framed like a tight reference picture (see refs._ref_crop's whole-picture box)."""
+    from ..core.atomic import write_with
+
+    for n, (item_id, x0, y0, x1, y1) in enumerate(rows):
+        try:
+            img = open_image(ds.abspath(ds.item(item_id)))
+        except BadInput:
+            continue
+        w, h = (x1 - x0) / 0.7, (y1 - y0) / 0.65
+        box = (int(x0 - 0.15 * w), int(y0 - 0.25 * h), int(x0 - 0.15 * w + w), int(y0 - 0.25 * h + h))
+        crop = img.crop(box)  # PIL pads outside the picture with black
+        write_with(folder / f"from_{character_name(old)}_{n}.png", lambda tmp, c=crop: c.save(tmp, format="PNG"))
 
 
 def parse_renames(pairs: Sequence[str]) -> dict[str, str]:

@@ -151,7 +151,7 @@ def cmd_faces(args: argparse.Namespace) -> int:
 
 def cmd_characters(args: argparse.Namespace) -> int:
     if args.rename:
-        for what, n in rename_characters(args.dataset, parse_renames(args.rename)).items():
+        for what, n in rename_characters(args.dataset, parse_renames(args.rename), refs=args.refs).items():
             print(f"renamed {what}: {n} faces")
         return 0
     settings = CharacterSettings(embedder=args.embedder, threshold=args.threshold, refs=args.refs,

@@ -67,16 +67,17 @@ def build(host: UiHost) -> None:
         return _md(report.summary()), _grid(root)
 
     @friendly
-    def do_rename(ds_path, text):
+    def do_rename(ds_path, ref_path, text):
         root = host.roots.resolve(ds_path)
-        done = rename_characters(root, parse_renames([ln for ln in text.splitlines() if ln.strip()]))
+        done = rename_characters(root, parse_renames([ln for ln in text.splitlines() if ln.strip()]),
+                                 refs=host.roots.resolve(ref_path) if ref_path.strip() else None)
         return _md("\n".join(f"renamed {k}: {v} faces" for k, v in done.items()) or "nothing to rename"), _grid(root)
 
     faces_btn.click(do_faces, inputs=[dataset, detector, conf, iou, buckets, count_from, crop, crop_size],
                     outputs=[status, grid], api_name="udw_faces")
     chars_btn.click(do_characters, inputs=[dataset, refs, embedder, cluster, min_cluster], outputs=[status, grid],
                     api_name="udw_characters")
-    rename_btn.click(do_rename, inputs=[dataset, renames], outputs=[status, grid], api_name="udw_rename")
+    rename_btn.click(do_rename, inputs=[dataset, refs, renames], outputs=[status, grid], api_name="udw_rename")
 
 
 def _edges(text: str):
