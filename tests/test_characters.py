@@ -11,34 +11,48 @@ from udw.characters.cluster import assign, cluster_unknowns
 from udw.core.errors import BadInput
 from udw.core.manifest import Dataset
 from udw.dataset.ingest import import_images
-from udw.faces import FaceSettings, run_faces
 from udw.faces.store import load_faces
 
 HAIR = {"red": (220, 30, 40), "blue": (30, 60, 220), "green": (30, 180, 60), "yellow": (240, 220, 20),
         "black": (20, 20, 20)}
+EYES = {"red": (30, 160, 90), "blue": (200, 140, 20), "green": (150, 40, 160), "yellow": (40, 120, 220),
+        "black": (200, 30, 30)}
+SKIN = (250, 220, 195)
 
 
-def heads(size, spec, bg=(90, 90, 90)):
-    """A frame of 'characters': magenta faces (what the tiny detector finds) under coloured hair."""
+def draw_head(img, hair, box):
+    """A flat cel head: hair above and as bangs over the top of the face box, two eyes, skin."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    img[max(0, y0 - h // 3):y0 + int(h * 0.3), max(0, x0 - w // 8):x1 + w // 8] = HAIR[hair]
+    img[y0 + int(h * 0.3):y1, x0:x1] = SKIN
+    for ex in (x0 + w // 5, x0 + w * 3 // 5):
+        img[y0 + int(h * 0.4):y0 + int(h * 0.6), ex:ex + w // 5] = EYES[hair]
+
+
+def heads(size, spec, bg=(110, 160, 210)):
     img = np.zeros((size[1], size[0], 3), np.uint8)
     img[:] = bg
-    for hair, (x0, y0, side) in spec:
-        img[max(0, y0 - side // 2):y0 + side // 3, max(0, x0 - side // 6):x0 + side + side // 6] = HAIR[hair]
-        img[y0:y0 + side, x0:x0 + side] = (255, 0, 255)
+    for hair, box in spec:
+        draw_head(img, hair, box)
     return img
 
 
 FRAMES = {
-    "f0": [("red", (100, 100, 60))], "f1": [("blue", (300, 120, 80))],
-    "f2": [("red", (60, 120, 60)), ("blue", (400, 100, 80))],
-    "f3": [("green", (100, 100, 60))], "f4": [("green", (300, 140, 80))],
-    "f5": [("green", (200, 100, 100)), ("red", (460, 120, 60))],
-    "f6": [("yellow", (200, 120, 60))], "f7": [],
+    "f0": [("red", (100, 100, 160, 170))], "f1": [("blue", (300, 120, 380, 210))],
+    "f2": [("red", (60, 120, 120, 190)), ("blue", (400, 100, 480, 190))],
+    "f3": [("green", (100, 100, 160, 170))], "f4": [("green", (300, 140, 380, 230))],
+    "f5": [("green", (200, 100, 300, 215)), ("red", (460, 120, 520, 190))],
+    "f6": [("yellow", (200, 120, 260, 190))], "f7": [],
 }
 
 
 @pytest.fixture(scope="module")
-def cast_template(tmp_path_factory, tiny_yolo):
+def cast_template(tmp_path_factory):
+    """Frames of drawn heads with their face boxes written into the manifest (as the faces stage would)."""
+    from udw.faces.geometry import Face
+    from udw.faces.store import save_faces
+
     tmp_path = tmp_path_factory.mktemp("cast")
     src = tmp_path / "frames"
     src.mkdir()
@@ -47,12 +61,18 @@ def cast_template(tmp_path_factory, tiny_yolo):
     refs = tmp_path / "refs"
     for name, hair in (("Aka:ne", "red"), ("Ao", "blue")):
         (refs / name).mkdir(parents=True)
-        Image.fromarray(heads((320, 320), [(hair, (120, 140, 80))])).save(refs / name / "ref1.png")
+        # a head crop: no face detector needed, the near-square picture is taken as the head
+        Image.fromarray(heads((320, 320), [(hair, (48, 80, 272, 288))])).save(refs / name / "ref1.png")
     (refs / "Ao" / "broken.png").write_bytes(b"not an image")
     (refs / "Empty").mkdir()
+    Image.fromarray(heads((640, 200), [])).save(refs / "Wide.png")  # no face, not a head crop: skipped
     ds = Dataset.open_or_create(tmp_path / "ds")
     import_images(ds, [src])
-    run_faces(ds, FaceSettings(detector=str(tiny_yolo)))
+    with ds.transaction() as conn:
+        for it in ds.items():
+            save_faces(conn, it.id, [Face(*map(float, b), score=0.9, detector="drawn")
+                                     for _, b in FRAMES[it.path.split("/")[-1][:-4]]])
+            ds.mark_done(conn, [it.id], "faces", "drawn")
     return tmp_path
 
 
@@ -77,10 +97,11 @@ def test_references_name_faces_and_the_rest_is_grouped(cast):
     assert got["f3"] == got["f4"] == ["unknown_1"] and got["f5"] == ["unknown_1", "Aka_ne"]
     assert got["f6"] == ["others"] and got["f7"] == []
     assert report.counts == {"Aka_ne": 3, "Ao": 2, "unknown_1": 3, "others": 1}
-    assert report.refs == {"Aka_ne": 1, "Ao": 1}
+    assert report.refs == {"Aka_ne": 1, "Ao": 1}  # Wide.png skipped, Empty has no pictures
     notes = "\n".join(report.notes)
     assert "weight-free colour embedder" in notes and "broken.png" in notes and "no pictures" in notes
     assert "only one reference picture" in notes and "'Aka:ne' is named 'Aka_ne'" in notes
+    assert "Wide.png: no face found" in notes
     assert "colour-v1" in report.embedder
 
 

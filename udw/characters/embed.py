@@ -5,11 +5,13 @@ Both return L2-normalised vectors and compare with the CCIP "difference" 0.5 * (
 
 - `CcipEmbedder`: the real model (deepghs/ccip_onnx, caformer, 384 px, CLIP normalisation),
   trained on whole character pictures, so it sees the head and upper body around the face.
-- `ColourEmbedder`: no weights. Flat-colour cel characters differ mostly by hair, eye and outfit
-  colours: it histograms hue x saturation of the coloured pixels and brightness of the grey ones
-  in the head region (face plus the hair above and beside it). Good enough to tell apart a cast
-  with distinct palettes (the sample episodes, many TV casts); not a substitute for CCIP on
-  characters that share colours.
+- `ColourEmbedder`: no weights. Flat-colour cel characters differ mostly by hair and eye colours:
+  it histograms hue x saturation of the coloured pixels and brightness of the grey ones in the
+  upper 70 % of the face box (bangs and eyes; regions reaching above the head let the background
+  in and lose). On the sample episodes (4 characters, references from episode 1, faces of
+  episode 2, cascade boxes) it names 98/98 faces, same-character differences <= 0.06, others
+  >= 0.11, hence the 0.08 threshold. Good enough for a cast with distinct palettes; not a
+  substitute for CCIP on characters that share colours.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _box(face: Face, width: int, height: int, left: float, top: float, right: fl
 class ColourEmbedder:
     name, kind = COLOUR_NAME, "colour"
 
-    def __init__(self, threshold: float = 0.16, hue_bins: int = 24, sat_bins: int = 3, grey_bins: int = 8):
+    def __init__(self, threshold: float = 0.08, hue_bins: int = 24, sat_bins: int = 3, grey_bins: int = 8):
         self.threshold = threshold
         self.hue_bins, self.sat_bins, self.grey_bins = hue_bins, sat_bins, grey_bins
 
@@ -75,7 +77,7 @@ class ColourEmbedder:
                 "install the CCIP model for real character recognition)")
 
     def region(self, face: Face, width: int, height: int) -> tuple[int, int, int, int]:
-        return _box(face, width, height, 0.1, 0.4, 0.1, -0.3)  # hair, eyes; little background or skin
+        return _box(face, width, height, 0.0, 0.0, 0.0, -0.3)  # bangs and eyes: no background, little skin
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         return np.stack([self._one(c) for c in crops]) if crops else np.zeros((0, self.dim), np.float32)

@@ -1,7 +1,7 @@
 """Reference pictures of named characters: `refs/NAME/*.png` (or `refs/NAME.png`), few-shot.
 
-Each picture is decoded, its largest face found with the dataset's detector (a picture without a
-detectable face, e.g. a tight face crop, is used whole) and embedded. Unreadable files and
+Each picture is decoded, its largest face found with the dataset's detector (a near-square picture
+without a detectable face is taken as a head crop; any other is skipped) and embedded. Unreadable files and
 folders without pictures are reported, never fatal; names are made safe for folder names.
 """
 
@@ -100,8 +100,11 @@ def _ref_crop(path: Path, embedder: Embedder, detector, refs: References) -> Opt
     faces = detector.detect(img) if detector is not None else []
     if faces:
         face = max(faces, key=lambda f: f.height * f.width)
-    else:
+    elif 0.6 <= w / h <= 1.4:  # no face found in a near-square picture: take it as a head crop
         refs.whole.append(str(path))
-        face = Face(w * 0.15, h * 0.25, w * 0.85, h * 0.9)  # a tight head crop: hair above, face below
+        face = Face(w * 0.15, h * 0.25, w * 0.85, h * 0.9)  # hair above, face below
+    else:
+        refs.skipped.append((str(path), "no face found (crop the picture to the head, or use another one)"))
+        return None
     x0, y0, x1, y1 = embedder.region(face, w, h)
     return img[y0:y1, x0:x1]
