@@ -70,6 +70,6 @@ class Score:
                 f"mean IoU {self.mean_iou:.3f}; counts right in {self.counts_right}/{self.images} images")
         if self.buckets_compared:
             text += f"; buckets right in {self.buckets_right}/{self.buckets_compared}"
-        if self.matched:
+        if self.characters_right:
             text += f"; characters right for {self.characters_right}/{self.matched} matched faces"
         return text
