@@ -197,3 +197,33 @@ def test_thumbnail_cache_hits_and_invalidation(service, make_image):
     assert svc.thumb("ds", 1) != first and svc.thumbs.stats.misses == 2
     (root / "ds/images/rin/f001.png").write_bytes(b"not a png")
     assert svc.thumb("ds", 2).name.startswith("unreadable")
+
+
+def test_id_sets_agree_with_sql(service):
+    """The cached numpy filters and `query.where` (used by batch edits) mean the same thing."""
+    import random
+
+    svc, _ = service
+    ds = svc.dataset("ds")
+    words = ["1girl", "solo", "* hair", "sky|twintails", "nothing", "b*"]
+    rnd = random.Random(3)
+    for _ in range(60):
+        terms = [("-" if rnd.random() < 0.3 else "") + rnd.choice(words) for _ in range(rnd.randint(0, 3))]
+        f = Filter(tags=", ".join(terms), status=rnd.choice(["active", "any", "duplicate"]),
+                   character=rnd.choice([None, "rin", NONE]), bucket=rnd.choice([None, "face_height_ratio_0-25"]),
+                   episode=rnd.choice([None, "fate/01"]), cluster=rnd.choice([None, 1]),
+                   min_score=rnd.choice([0.0, 0.75]), text=rnd.choice(["", "f00", "saber/"]))
+        cond, args = where(f)
+        with ds.db() as conn:
+            expected = [r[0] for r in conn.execute(f"SELECT i.id FROM items i WHERE {cond} ORDER BY i.id", args)]
+        assert list(svc.ids("ds", f)) == expected, f
+    assert list(svc.ids("ds", Filter(status="any"), order="newest"))[0] == 12
+    names = [i["path"] for i in svc.page("ds", Filter(), order="path", limit=100).items]
+    assert names == sorted(names)
+
+
+def test_cached_sets_follow_manifest_changes(service):
+    svc, _ = service
+    assert total(svc, tags="armor") == 0
+    svc.set_tags("ds", 1, ["armor"])
+    assert total(svc, tags="armor") == 1 and total(svc, tags="solo") == 2

@@ -11,7 +11,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Optional, Union
+
+import numpy as np
 
 from ..core.errors import BadInput
 from ..core.images import is_image_path
@@ -20,7 +22,8 @@ from ..core.paths import Roots, within
 from ..core.ports import Ports
 from . import details
 from .moves import MoveReport, move_item
-from .query import Filter, episode_key, order_by, where
+from .idsets import IdSets
+from .query import Filter, episode_key, order_by
 from .tagedit import EditReport, apply_changes, plan_batch, plan_set
 from .thumbs import ThumbCache
 
@@ -57,7 +60,8 @@ class BrowserService:
         self.roots = roots
         self.thumbs = thumbs or ThumbCache()
         self._datasets: dict[Path, Dataset] = {}
-        self._cache = _Lru(256)   # counts and facets, keyed by the manifest's fingerprint
+        self._cache = _Lru(64)    # facets, keyed by the manifest's fingerprint
+        self._sets: dict[Path, IdSets] = {}
         self._lock = threading.Lock()
 
     # -- datasets -------------------------------------------------------------------------------
@@ -99,28 +103,53 @@ class BrowserService:
         return value
 
     # -- queries ----------------------------------------------------------------------------------
+    def ids(self, dataset: str, f: Filter, order: str = "id") -> np.ndarray:
+        """Every matching id, in display order (cached id sets; see idsets.py)."""
+        ds = self.dataset(dataset)
+        order_by(order)  # validates
+        sets = self._idsets(ds)
+        return sets.ordered(sets.resolve(f), order)
+
     def page(self, dataset: str, f: Filter, offset: int = 0, limit: int = 60, order: str = "id") -> Page:
         start = time.perf_counter()
         ds = self.dataset(dataset)
         limit = max(1, min(int(limit), MAX_PAGE))
         offset = max(0, int(offset))
-        cond, args = where(f)
-        sql = (f"SELECT i.id, i.path, i.width, i.height, i.status, i.bucket, i.cluster, i.series, i.episode "
-               f"FROM items i WHERE {cond} ORDER BY {order_by(order)} LIMIT ? OFFSET ?")
+        ids = self.ids(dataset, f, order)
+        chosen = [int(i) for i in ids[offset:offset + limit]]
         with ds.db() as conn:
-            rows = conn.execute(sql, [*args, limit, offset]).fetchall()
-            total = self._cached(ds, ("count", cond, tuple(args)), lambda: conn.execute(
-                f"SELECT COUNT(*) FROM items i WHERE {cond}", args).fetchone()[0])
+            rows = {r["id"]: r for r in conn.execute(
+                "SELECT id, path, width, height, status, bucket, cluster, series, episode FROM items "
+                f"WHERE id IN ({','.join('?' * len(chosen))})", chosen)} if chosen else {}
         items = [{"id": r["id"], "path": r["path"], "name": Path(r["path"]).name, "width": r["width"],
                   "height": r["height"], "status": r["status"], "bucket": r["bucket"], "cluster": r["cluster"],
                   "episode": episode_key(r["series"], r["episode"]) if r["series"] or r["episode"] else None}
-                 for r in rows]
-        return Page(total, offset, items, (time.perf_counter() - start) * 1000)
+                 for r in (rows[i] for i in chosen if i in rows)]
+        return Page(len(ids), offset, items, (time.perf_counter() - start) * 1000)
+
+    def _idsets(self, ds: Dataset) -> IdSets:
+        with self._lock:
+            sets = self._sets.get(ds.root)
+            if sets is None:
+                sets = self._sets[ds.root] = IdSets(ds)
+        return sets
 
     def facets(self, dataset: str) -> dict:
         """Values to filter by, with counts (cached until the manifest changes)."""
         ds = self.dataset(dataset)
         return self._cached(ds, ("facets",), lambda: details.facets(ds))
+
+    def warm(self, dataset: str) -> None:
+        """Fill the common caches in the background (opening a dataset): the first filter is then fast."""
+        sets = self._idsets(self.dataset(dataset))
+
+        def work():
+            for fn in (lambda: sets.status("active"), lambda: sets.status("any"), sets.vocabulary):
+                try:
+                    fn()
+                except Exception:  # warming is best effort; the real request reports errors
+                    return
+        threading.Thread(target=work, name="udw-browser-warm", daemon=True).start()
 
     def suggest_tags(self, dataset: str, prefix: str, limit: int = 20) -> list[dict]:
         ds = self.dataset(dataset)

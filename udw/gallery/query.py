@@ -14,7 +14,8 @@ from ..core.errors import BadInput
 
 NONE = "(none)"   # filter value meaning "not set" (no bucket, no character)
 STATUSES = ("active", "duplicate", "excluded", "missing", "any")
-ORDERS = {"id": "i.id", "path": "i.path", "newest": "i.id DESC", "face": "i.face_ratio DESC, i.id"}
+ORDERS = {"id": "i.id", "path": "i.path", "newest": "i.id DESC",
+          "face": "i.face_ratio IS NULL, i.face_ratio DESC, i.id"}
 MAX_TERMS = 32
 
 
