@@ -40,10 +40,10 @@ class GenerationInfo:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def summary(self) -> str:
+    def summary(self, seed: bool = True) -> str:
         """One line for captions: seed, steps, sampler, size."""
         bits = []
-        if self.seed is not None:
+        if seed and self.seed is not None:
             bits.append(f"seed {self.seed}")
         if self.steps is not None:
             bits.append(f"{self.steps} steps")
