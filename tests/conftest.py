@@ -74,6 +74,7 @@ class FakeComfy:
         for name, mod in (("comfy", comfy), ("comfy.utils", comfy.utils),
                           ("comfy.model_management", comfy.model_management)):
             monkeypatch.setitem(sys.modules, name, mod)
+        self.routes = self._server(monkeypatch)
         self.pack = self._import_pack(monkeypatch)
         self.nodes = self.pack.NODE_CLASS_MAPPINGS
 
@@ -120,6 +121,18 @@ class FakeComfy:
         mm = types.ModuleType("comfy.model_management")
         mm.processing_interrupted = lambda: self.interrupted
         return mm
+
+    def _server(self, monkeypatch):
+        """ComfyUI's `server.PromptServer.instance.routes` (an aiohttp RouteTableDef), if aiohttp is here."""
+        try:
+            from aiohttp import web
+        except ImportError:
+            return None
+        routes = web.RouteTableDef()
+        srv = types.ModuleType("server")
+        srv.PromptServer = type("PromptServer", (), {"instance": types.SimpleNamespace(routes=routes)})
+        monkeypatch.setitem(sys.modules, "server", srv)
+        return routes
 
     def _import_pack(self, monkeypatch) -> types.ModuleType:
         name = "udw-studio main"

@@ -92,7 +92,10 @@ class BrowserService:
                 if depth < max_depth:
                     stack += [(Path(e.path), depth + 1) for e in entries
                               if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
-        return sorted({d["path"]: d for d in found}.values(), key=lambda d: d["label"].lower())
+        unique: dict[str, dict] = {}
+        for d in found:  # a dataset under two roots keeps the label of the first (most specific) root
+            unique.setdefault(d["path"], d)
+        return sorted(unique.values(), key=lambda d: d["label"].lower())
 
     def _cached(self, ds: Dataset, key: tuple, compute):
         full = (str(ds.root), ds.fingerprint(), *key)
@@ -107,7 +110,7 @@ class BrowserService:
         """Every matching id, in display order (cached id sets; see idsets.py)."""
         ds = self.dataset(dataset)
         order_by(order)  # validates
-        sets = self._idsets(ds)
+        sets = self.idsets(ds)
         return sets.ordered(sets.resolve(f), order)
 
     def page(self, dataset: str, f: Filter, offset: int = 0, limit: int = 60, order: str = "id") -> Page:
@@ -127,7 +130,7 @@ class BrowserService:
                  for r in (rows[i] for i in chosen if i in rows)]
         return Page(len(ids), offset, items, (time.perf_counter() - start) * 1000)
 
-    def _idsets(self, ds: Dataset) -> IdSets:
+    def idsets(self, ds: Dataset) -> IdSets:
         with self._lock:
             sets = self._sets.get(ds.root)
             if sets is None:
@@ -141,7 +144,7 @@ class BrowserService:
 
     def warm(self, dataset: str) -> None:
         """Fill the common caches in the background (opening a dataset): the first filter is then fast."""
-        sets = self._idsets(self.dataset(dataset))
+        sets = self.idsets(self.dataset(dataset))
 
         def work():
             for fn in (lambda: sets.status("active"), lambda: sets.status("any"), sets.vocabulary):

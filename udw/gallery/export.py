@@ -76,7 +76,7 @@ def export_gallery(source: Union[str, Path], out: Union[str, Path], group_by: st
     else:
         if tags:
             raise BadInput("--tags filters work on datasets only", "point at a dataset folder, or drop --tags")
-        entries, more = _folder_entries(source, out, group_by, limit)
+        entries, more = _folder_entries(source, out, group_by, limit, link)
     if not entries:
         raise BadInput(f"no images found in {source}", "check the folder (or the filter)")
     cache = cache or ThumbCache(size=thumb_size)
@@ -105,8 +105,11 @@ def _section_key(title: str):
     return (title != "(top)", title.lower())
 
 
-def _folder_entries(source: Path, out: Path, group_by: str, limit: int):
-    files = [f for f in expand_inputs([source], IMAGE_SUFFIXES) if out not in f.resolve().parents]
+def _folder_entries(source: Path, out: Path, group_by: str, limit: int, link: bool):
+    # A site written inside the folder must not show its own thumbnails and copies.
+    own = [out / "thumbs"] + ([] if link else [out / "images"])
+    files = [f for f in expand_inputs([source], IMAGE_SUFFIXES)
+             if not any(o in f.resolve().parents for o in own)]
     per: dict[str, list[Entry]] = defaultdict(list)
     for f in files:
         meta = _meta(f)
