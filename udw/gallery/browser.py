@@ -5,6 +5,7 @@ plain JSON-ready data (strings from files are NOT escaped here: each renderer es
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import threading
 import time
@@ -182,6 +183,13 @@ class BrowserService:
             if "outside" in str(exc):
                 raise
             return self.thumbs.placeholder("missing")
+
+    def thumbs_many(self, dataset: str, ids: list[int], workers: int = 3) -> list[Path]:
+        """Thumbnails of several items, decoded in parallel (PIL releases the GIL while decoding)."""
+        if not ids:
+            return []
+        with cf.ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool:
+            return list(pool.map(lambda i: self.thumb(dataset, i), ids))
 
     def file_path(self, user_path: str) -> Path:
         """Any image inside the roots (ComfyUI outputs shown by the gallery node)."""

@@ -15,7 +15,8 @@ class UiHost:
     """name: 'standalone', 'a1111' or 'forge'. roots: where typed paths may point.
 
     `host_cancelled` lets a host add its own stop signal (A1111's Interrupt button);
-    `send_to_txt2img` is set where the host can take a prompt.
+    `send_to_txt2img(button, infotext_textbox)` is set where the host can take a prompt: it binds
+    the button so that a click pastes the textbox's A1111 infotext into txt2img.
     """
 
     name: str
@@ -25,6 +26,7 @@ class UiHost:
     allow_download: bool = False
     host_cancelled: Callable[[], bool] = lambda: False
     send_to_txt2img: Optional[Callable[..., Any]] = None
+    thumb_dir: Optional[str] = None   # thumbnail cache; None: the system temp folder (gradio serves it)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
