@@ -11,7 +11,7 @@ const CSS = `
 --udwb-line:var(--border-color,#3a3a46);--udwb-input:var(--comfy-input-bg,#2a2a33);--udwb-accent:#7c7cff;
 display:flex;flex-direction:column;gap:6px;height:100%;min-height:0;padding:8px;box-sizing:border-box;
 background:var(--udwb-bg);color:var(--udwb-fg);font:13px/1.4 system-ui,sans-serif}
-.udwb *{box-sizing:border-box}
+.udwb *{box-sizing:border-box}.udwb [hidden]{display:none!important}
 .udwb input,.udwb select,.udwb button,.udwb textarea{font:inherit;color:var(--udwb-fg);background:var(--udwb-input);
 border:1px solid var(--udwb-line);border-radius:6px;padding:4px 7px;min-width:0}
 .udwb button{cursor:pointer}.udwb button:hover{border-color:var(--udwb-accent)}
@@ -20,22 +20,22 @@ border:1px solid var(--udwb-line);border-radius:6px;padding:4px 7px;min-width:0}
 .udwb-info{color:var(--udwb-muted);display:flex;justify-content:space-between;gap:8px;align-items:center}
 .udwb-error{color:#ff7b7b;white-space:pre-wrap}
 .udwb-grid{flex:1 1 auto;min-height:120px;overflow:auto;display:grid;gap:6px;align-content:start;
-grid-template-columns:repeat(auto-fill,minmax(var(--udwb-tile,128px),1fr))}
+grid-template-columns:repeat(auto-fill,minmax(var(--udwb-tile,128px),1fr));grid-auto-rows:max-content}
 .udwb-tile{position:relative;border:1px solid var(--udwb-line);border-radius:8px;overflow:hidden;cursor:pointer;
-background:#0004;aspect-ratio:1/1;display:flex;flex-direction:column}
+background:#0004;display:block}
 .udwb-tile:hover,.udwb-tile.udwb-current{border-color:var(--udwb-accent)}
-.udwb-tile img{flex:1;min-height:0;width:100%;object-fit:contain;display:block}
-.udwb-tile span{font-size:11px;padding:2px 5px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:var(--udwb-muted)}
-.udwb-badge{position:absolute;top:4px;left:4px;background:#c0392bcc;color:#fff;border-radius:4px;font-size:10px;padding:1px 5px}
-.udwb-sentinel{height:1px}
+.udwb-tile img{width:100%;aspect-ratio:1/1;object-fit:contain;display:block;background:#0003}
+.udwb-tile span{display:block;font-size:11px;padding:2px 6px 3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:var(--udwb-muted)}
+.udwb-tile span.udwb-badge{position:absolute;top:4px;left:4px;background:#c0392bcc;color:#fff;border-radius:4px;font-size:10px;padding:1px 5px}
+.udwb-sentinel{height:1px;grid-column:1/-1}
 .udwb-batch{border:1px solid var(--udwb-line);border-radius:8px;padding:6px;display:flex;flex-direction:column;gap:6px}
 .udwb-detail{position:fixed;inset:0;z-index:10000;background:#000c;display:flex;flex-direction:column;padding:14px}
 .udwb-dhead{display:flex;gap:8px;align-items:center;color:#fff;margin-bottom:8px}
 .udwb-dhead .udwb-title{flex:1;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .udwb-dbody{flex:1;min-height:0;display:flex;gap:14px}
-.udwb-dimg{flex:1 1 60%;min-width:0;display:flex;align-items:center;justify-content:center}
+.udwb-dimg{flex:1 1 60%;min-width:0;min-height:0;display:flex;align-items:center;justify-content:center}
 .udwb-frame{position:relative;display:inline-block;max-width:100%;max-height:100%}
-.udwb-frame img{display:block;max-width:100%;max-height:calc(100vh - 90px);object-fit:contain}
+.udwb-frame img{display:block;max-width:100%;max-height:calc(100vh - 90px);image-rendering:auto}
 .udwb-face{position:absolute;border:2px solid;border-radius:3px;pointer-events:none}
 .udwb-face span{position:absolute;left:-2px;bottom:100%;font-size:11px;color:#000;padding:0 4px;white-space:nowrap}
 .udwb-dside{flex:0 0 min(420px,45%);overflow:auto;background:var(--udwb-bg);border-radius:10px;padding:10px;
@@ -354,6 +354,9 @@ export class UdwBrowser {
       frag.append(tile);
     });
     this.grid.insertBefore(frag, this.sentinel);
+    // Re-observe: an observer only reports changes, and the sentinel may still be in range.
+    this.observer.unobserve(this.sentinel);
+    this.observer.observe(this.sentinel);
   }
 
   async checkFiles() {
@@ -414,7 +417,16 @@ export class UdwBrowser {
     const ds = this.state.dataset;
     const frame = el("div", { className: "udwb-frame" });
     if (d.exists) {
-      frame.append(el("img", { src: this.url("image", { dataset: ds, id: d.item.id }), alt: d.name, "data-udw": "detail-img" }));
+      const img = el("img", { src: this.url("image", { dataset: ds, id: d.item.id }), alt: d.name, "data-udw": "detail-img" });
+      // Fit (and enlarge small frames) to the free area; the face boxes are percentages of the img box.
+      img.addEventListener("load", () => {
+        const area = img.closest(".udwb-dimg");
+        if (!area || !img.naturalWidth) return;
+        const scale = Math.min(area.clientWidth / img.naturalWidth, area.clientHeight / img.naturalHeight, 4);
+        img.style.width = `${Math.floor(img.naturalWidth * scale)}px`;
+        img.style.height = `${Math.floor(img.naturalHeight * scale)}px`;
+      });
+      frame.append(img);
       const colors = ["#ff6384", "#36a2eb", "#ffce56", "#4bc0c0", "#9966ff", "#ff9f40"];
       for (const f of d.faces) {
         if (!f.box) continue;

@@ -133,7 +133,10 @@ def faces_image(ds: Dataset, item_id: int, path: Path, max_side: int = 1024) -> 
     with ds.db() as conn:
         faces = [dict(r) for r in conn.execute("SELECT * FROM faces WHERE item_id=? ORDER BY idx", (item_id,))]
     w0, h0 = im.size
-    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    scale = max_side / max(w0, h0)
+    if scale < 1 or max(w0, h0) < 512:  # shrink big frames; enlarge tiny ones so labels stay readable
+        scale = min(scale, 512 / max(w0, h0))
+        im = im.resize((max(1, round(w0 * scale)), max(1, round(h0 * scale))), Image.Resampling.LANCZOS)
     draw = ImageDraw.Draw(im)
     font = ui_font(max(12, im.width // 50))
     for f in faces:

@@ -51,11 +51,12 @@ def build(host: UiHost, svc: BrowserService) -> None:
         next_btn = make(gr.Button, value="Next ▶", elem_id="udw_browser_next")
     info = make(gr.Markdown, value="Open a dataset to browse it.", elem_id="udw_browser_info")
     gallery = make(gr.Gallery, label="Items", columns=8, height=520, allow_preview=False, object_fit="contain",
-                   show_label=False, elem_id="udw_browser_gallery")
+                   fit_columns=False, show_label=False, elem_id="udw_browser_gallery")
     page_ids = gr.State([])
     with gr.Row():
         with gr.Column(scale=3):
-            faces = make(gr.Image, label="Image with faces", type="pil", interactive=False, elem_id="udw_browser_image")
+            faces = make(gr.Image, label="Image with faces", type="pil", interactive=False, height=460,
+                         elem_id="udw_browser_image")
         with gr.Column(scale=2):
             with gr.Row():
                 item_id = make(gr.Textbox, label="Item id", value="", scale=1, elem_id="udw_browser_item_id")
