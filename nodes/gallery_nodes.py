@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import folder_paths
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ..udw.core.errors import UdwError
 from ..udw.core.images import open_image
@@ -156,7 +156,7 @@ class UDWDatasetImages:
                 im = open_image(within(dataset.root, item.path))
             except UdwError:
                 continue
-            im.thumbnail((size, size), Image.Resampling.LANCZOS)
+            im = ImageOps.contain(im, (size, size), Image.Resampling.LANCZOS)  # enlarges small frames too
             square = Image.new("RGB", (size, size), (0, 0, 0))
             square.paste(im, ((size - im.width) // 2, (size - im.height) // 2))
             pics.append(square)

@@ -20,7 +20,7 @@ border:1px solid var(--udwb-line);border-radius:6px;padding:4px 7px;min-width:0}
 .udwb-info{color:var(--udwb-muted);display:flex;justify-content:space-between;gap:8px;align-items:center}
 .udwb-error{color:#ff7b7b;white-space:pre-wrap}
 .udwb-grid{flex:1 1 auto;min-height:120px;overflow:auto;display:grid;gap:6px;align-content:start;
-grid-template-columns:repeat(auto-fill,minmax(var(--udwb-tile,128px),1fr));grid-auto-rows:max-content}
+grid-template-columns:repeat(auto-fill,minmax(var(--udwb-tile,104px),1fr));grid-auto-rows:max-content}
 .udwb-tile{position:relative;border:1px solid var(--udwb-line);border-radius:8px;overflow:hidden;cursor:pointer;
 background:#0004;display:block}
 .udwb-tile:hover,.udwb-tile.udwb-current{border-color:var(--udwb-accent)}
@@ -305,7 +305,12 @@ export class UdwBrowser {
   report(t0, page) {
     // Timings for tests and benchmarks: fetch+render now, images when the first page has loaded.
     const rendered = performance.now();
-    const imgs = [...this.grid.querySelectorAll(".udwb-tile img")].slice(0, this.pageSize);
+    // The thumbnails a user sees first: those inside the grid's visible box (lazy ones below never load).
+    const box = this.grid.getBoundingClientRect();
+    const imgs = [...this.grid.querySelectorAll(".udwb-tile img")].slice(0, this.pageSize).filter((img) => {
+      const r = img.getBoundingClientRect();
+      return r.bottom > box.top && r.top < box.bottom && r.right > box.left && r.left < box.right;
+    });
     const done = () => {
       const detail = { serverMs: page.ms, renderedMs: rendered - t0, imagesMs: performance.now() - t0, total: page.total };
       this.root.dataset.udwState = "ready";

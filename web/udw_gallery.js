@@ -5,10 +5,10 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 
 const CSS = `
-.udwg{display:grid;grid-template-columns:repeat(auto-fill,minmax(96px,1fr));gap:4px;overflow-y:auto;
+.udwg{display:grid;grid-template-columns:repeat(auto-fill,minmax(96px,1fr));grid-auto-rows:max-content;gap:4px;overflow-y:auto;
 height:100%;padding:4px;box-sizing:border-box;background:#0003;border-radius:6px}
-.udwg-cell{position:relative;cursor:zoom-in;border:1px solid #fff2;border-radius:5px;overflow:hidden;aspect-ratio:1/1;background:#0005}
-.udwg-cell:hover{border-color:#8c8cff}.udwg-cell img{width:100%;height:100%;object-fit:contain;display:block}
+.udwg-cell{position:relative;cursor:zoom-in;border:1px solid #fff2;border-radius:5px;overflow:hidden;background:#0005}
+.udwg-cell:hover{border-color:#8c8cff}.udwg-cell img{width:100%;aspect-ratio:1/1;object-fit:contain;display:block}
 .udwg-cell span{position:absolute;left:0;right:0;bottom:0;font:11px system-ui,sans-serif;color:#eee;background:#0009;
 padding:1px 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .udwg-empty{color:#999;font:12px system-ui,sans-serif;padding:8px;grid-column:1/-1}
@@ -41,6 +41,12 @@ function fileQuery(entry) {
 function lightbox(entries, start) {
   let index = start;
   const img = el("img", { alt: "" });
+  img.addEventListener("load", () => {  // fit the screen, enlarging small images up to 3x
+    const scale = Math.min(window.innerWidth * 0.94 / img.naturalWidth,
+      (window.innerHeight - 150) / img.naturalHeight, 3);
+    img.style.width = `${Math.floor(img.naturalWidth * scale)}px`;
+    img.style.height = `${Math.floor(img.naturalHeight * scale)}px`;
+  });
   const label = el("div", { className: "udwg-label" });
   const info = el("div", { className: "udwg-info" });
   const close = () => { box.remove(); document.removeEventListener("keydown", keys, true); };
