@@ -31,10 +31,11 @@ PREFIX = "/udw"
 _state: dict[str, Any] = {}
 
 
-def _pool() -> cf.ThreadPoolExecutor:
-    if "pool" not in _state:
-        _state["pool"] = cf.ThreadPoolExecutor(max_workers=3, thread_name_prefix="udw-browser")
-    return _state["pool"]
+def _pool(kind: str) -> cf.ThreadPoolExecutor:
+    """Separate small pools: queries stay quick while a page of thumbnails is being decoded."""
+    if kind not in _state:
+        _state[kind] = cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"udw-{kind}")
+    return _state[kind]
 
 
 def _error(exc: Exception) -> web.Response:
@@ -61,8 +62,9 @@ def handler(fn: Callable) -> Callable:
                 if not isinstance(body, dict):
                     raise BadInput("the request body must be a JSON object")
                 data.update(body)
+            pool = _pool("thumbs" if fn.__name__.endswith("thumb") else "queries")
             result = await asyncio.get_running_loop().run_in_executor(
-                _pool(), functools.partial(fn, _state["service"](), data))
+                pool, functools.partial(fn, _state["service"](), data))
         except (UdwError, ValueError, TypeError, KeyError) as exc:
             if not isinstance(exc, UdwError):
                 exc = BadInput(f"bad request: {exc}")

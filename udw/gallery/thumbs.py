@@ -144,9 +144,8 @@ def make_thumbnail(path: PathLike, size: int) -> Image.Image:
     else:
         from ..core.images import to_rgb
         im = to_rgb(im)
-    while min(im.size) >= size * 4:  # cheap box halving first, then one good resample
-        im = im.reduce(2)
-    im.thumbnail((size, size), Image.Resampling.LANCZOS)
+    # reducing_gap: a cheap box reduction first, then Lanczos over the last 2x (same look, faster)
+    im.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return im
 
 

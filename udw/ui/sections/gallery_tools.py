@@ -12,7 +12,7 @@ from ...core.errors import BadInput
 from ...gallery.export import GROUPS, export_gallery
 from ...gallery.metadata import read_metadata
 from ...gallery.thumbs import ThumbCache
-from ..compat import make
+from ..compat import major, make
 from ..host import UiHost
 from .common import friendly
 from .gallery_html import STYLE
@@ -68,8 +68,8 @@ def info_html(meta) -> str:
 def build_info(host: UiHost) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            upload = make(gr.File, label="Image (PNG, JPEG, WebP)", file_types=["image"], type="filepath",
-                          elem_id="udw_info_file")
+            upload = make(gr.File, label="Image (PNG, JPEG, WebP)", file_types=["image"],
+                          type="file" if major() < 4 else "filepath", elem_id="udw_info_file")
             path = make(gr.Textbox, label="…or a path inside the allowed folders", elem_id="udw_info_path")
             read_btn = make(gr.Button, value="Read", variant="primary", elem_id="udw_info_read")
         with gr.Column(scale=2):
