@@ -103,6 +103,29 @@ def server_side(root: Path, thumbs: Path) -> dict:
     return out
 
 
+def batch_edits(root: Path) -> dict:
+    """Batch tag edits on a copy of the manifest (the generated dataset stays as built)."""
+    with tempfile.TemporaryDirectory(prefix="udw-bench-edit-") as tmp:
+        shutil.copy(root / MANIFEST_NAME, Path(tmp) / MANIFEST_NAME)
+        svc = BrowserService(Roots(tmp))
+        ds_name = "."
+        out = {}
+        print("\n== batch tag edits (manifest copy, no sidecars) ==")
+        for name, f, op, a1, a2 in (("add to '1girl'", Filter(tags="1girl"), "add", "anishot", ""),
+                                    ("replace over all", Filter(status="any"), "replace", "blonde hair", "yellow hair"),
+                                    ("regex over 'char05'", Filter(character="char05"), "regex", r"^tag0(\d+)$", r"t\1")):
+            t0 = time.perf_counter()
+            dry = svc.batch_edit(ds_name, f, op, a1, a2, dry_run=True)
+            t_dry = ms(t0)
+            t0 = time.perf_counter()
+            rep = svc.batch_edit(ds_name, f, op, a1, a2)
+            t_apply = ms(t0)
+            assert rep.items == dry.items
+            out[name] = (rep.items, t_dry, t_apply)
+            print(f"{name:22} {rep.items:>7,} items: preview {t_dry:.0f} ms, apply {t_apply:.0f} ms")
+        return out
+
+
 def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -211,6 +234,7 @@ def main() -> int:
     Path("/tmp/udw-shots").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="udw-bench-thumbs-") as thumbs:
         res = server_side(root, Path(thumbs) / "svc")
+        batch_edits(root)
         if not args.no_browser:
             res.update(in_the_page(root, Path(thumbs) / "page"))
     ok_first = res["first page (cold service)"] < 1000

@@ -238,7 +238,7 @@ def chromium(tmp_path):
         ctx = p.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"), executable_path=CHROMIUM,
                                                    headless=True, args=CHROMIUM_FLAGS,
                                                    viewport={"width": 1400, "height": 900})
-        ctx.set_default_timeout(30_000)
+        ctx.set_default_timeout(60_000)  # the shared CI machine can be heavily loaded
 
         def new_page(width: int = 1400, height: int = 900) -> BrowserPage:
             page = ctx.new_page()

@@ -81,6 +81,18 @@ def wait_info(page, n):
     page.wait_for_function(f"document.querySelector('[data-udw=info]').innerText.startsWith('{n:,} items')")
 
 
+def scroll_to_end(page, total, timeout_s=60):
+    """Scroll the grid down, as a user would, until all `total` tiles are there."""
+    import time
+
+    deadline = time.time() + timeout_s
+    while page.locator(".udwb-tile").count() < total:
+        assert time.time() < deadline, f"{page.locator('.udwb-tile').count()} of {total} tiles after scrolling"
+        page.locator(".udwb-grid").evaluate("g => g.scrollTop = g.scrollHeight")
+        page.wait_for_timeout(250)
+    assert page.locator(".udwb-tile").count() == total
+
+
 def wait_ready(page, after=0):
     page.wait_for_function(f"document.querySelector('.udwb')?.dataset.udwState === 'ready' && "
                            f"document.querySelectorAll('.udwb-tile').length > {after} - 1")
@@ -97,10 +109,7 @@ def test_route_browser_in_chromium(harness, chromium):
     assert page.locator("[data-udw=info]").inner_text().startswith(f"{total:,} items")
     page.wait_for_function("[...document.querySelectorAll('.udwb-tile img')].slice(0, 12).every(i => i.complete && i.naturalWidth > 0)")
     shot(page, "browser_grid.png")
-    for _ in range(3):  # infinite scroll down to the end: every item gets its thumbnail
-        page.locator(".udwb-grid").evaluate("g => g.scrollTop = g.scrollHeight")
-        page.wait_for_timeout(300)
-    page.wait_for_function(f"document.querySelectorAll('.udwb-tile').length === {total}")
+    scroll_to_end(page, total)  # infinite scroll: every item gets its tile
     page.fill("[data-udw=tags]", "1girl, -twintails")
     page.press("[data-udw=tags]", "Enter")
     n = expect(root, tags="1girl, -twintails")
@@ -117,8 +126,7 @@ def test_route_browser_in_chromium(harness, chromium):
     page.press("[data-udw=tags]", "Enter")
     n = expect(root, tags="1girl")
     wait_info(page, n)
-    page.locator(".udwb-grid").evaluate("g => g.scrollTop = g.scrollHeight")
-    page.wait_for_function(f"document.querySelectorAll('.udwb-tile').length === {n}")
+    scroll_to_end(page, n)
     page.locator(f'.udwb-tile[data-id="{evil}"]').click()
     page.wait_for_selector("[data-udw=detail]")
     assert page.locator(f'.udwb-chip[data-tag="{EVIL_TAG.replace(chr(34), chr(92) + chr(34))}"]').count() == 1

@@ -127,6 +127,7 @@ def test_batch_ops_over_filtered_set(service):
     rep = svc.batch_edit("ds", Filter(), "replace", "black hair", "dark hair")
     assert rep.items == 4 and total(svc, tags="black hair") == 0 and total(svc, tags="dark hair") == 4
     assert (root / "ds/images/rin/f001.txt").read_text().startswith("1people, 1girl, dark_hair, twintails")
+    assert {t["tag"]: t["score"] for t in svc.detail("ds", 2)["tags"]}["dark hair"] == pytest.approx(0.8)  # score kept
     svc.batch_edit("ds", Filter(), "regex", r"^(\w+) hair$", r"hair:\1")
     assert total(svc, tags="hair:dark") == 4 and total(svc, tags="hair:blonde") == 3
     svc.batch_edit("ds", Filter(tags="scenery"), "remove", "sky")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Optional
 
 from ..core.errors import BadInput
@@ -29,6 +29,7 @@ class Change:
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)   # old -> new, kept in place in sidecars
+    scores: dict[str, float] = field(default_factory=dict)  # added tag -> score (a rename keeps its score)
 
 
 @dataclass
@@ -101,13 +102,21 @@ def plan_batch(conn, f: Filter, op: str, arg1: str, arg2: str = "") -> dict[int,
             new_tag = " ".join(pattern.sub(arg2, tag).split())
             if new_tag != tag:
                 mapping[tag] = new_tag
-    for old_tag, new_tag in mapping.items():
-        for item in _ids(conn, f, "i.id IN (SELECT item_id FROM tags WHERE tag = ?)", (old_tag,)):
+    cond, params = where(f)
+    olds = list(mapping)
+    for start in range(0, len(olds), 500):  # (item, tag) pairs of the affected tags, one query per chunk
+        chunk = olds[start:start + 500]
+        rows = conn.execute(f"SELECT t.item_id, t.tag, t.score FROM tags t WHERE t.tag IN ({','.join('?' * len(chunk))}) "
+                            f"AND t.item_id IN (SELECT i.id FROM items i WHERE {cond}) ORDER BY t.item_id",
+                            [*chunk, *params])
+        for item, old_tag, score in rows:
+            new_tag = mapping[old_tag]
             ch = changes.setdefault(item, Change())
             ch.removed.append(old_tag)
             if new_tag:
                 ch.added.append(new_tag)
                 ch.renamed[old_tag] = new_tag
+                ch.scores[new_tag] = max(score, ch.scores.get(new_tag, 0.0))
     return changes
 
 
@@ -137,20 +146,16 @@ def apply_changes(ds: Dataset, changes: dict[int, Change], dry_run: bool = False
         categories = _categories(conn, {t for c in changes.values() for t in c.added})
         now = time.time()
         with ds.transaction(conn):
-            for item_id, ch in changes.items():
-                scores = dict(conn.execute(
-                    f"SELECT tag, score FROM tags WHERE item_id=? AND tag IN ({','.join('?' * len(ch.removed))})",
-                    (item_id, *ch.removed)).fetchall()) if ch.removed else {}
-                conn.executemany("DELETE FROM tags WHERE item_id=? AND tag=?", [(item_id, t) for t in ch.removed])
-                old_of = {v: k for k, v in ch.renamed.items()}
-                conn.executemany(
-                    "INSERT OR IGNORE INTO tags(item_id, tag, category, score) VALUES(?,?,?,?)",
-                    [(item_id, t, categories[t], scores.get(old_of.get(t), MANUAL_SCORE)) for t in ch.added])
-                conn.executemany(
-                    "INSERT INTO tag_edits(item_id, tag, action, at) VALUES(?,?,?,?) ON CONFLICT(item_id, tag) "
-                    "DO UPDATE SET action=excluded.action, at=excluded.at",
-                    [(item_id, t, "remove", now) for t in ch.removed if t not in ch.added]
-                    + [(item_id, t, "add", now) for t in ch.added])
+            conn.executemany("DELETE FROM tags WHERE item_id=? AND tag=?",
+                             [(i, t) for i, ch in changes.items() for t in ch.removed])
+            rows = [(item_id, t, categories[t], ch.scores.get(t, MANUAL_SCORE))
+                    for item_id, ch in changes.items() for t in ch.added]
+            conn.executemany("INSERT OR IGNORE INTO tags(item_id, tag, category, score) VALUES(?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO tag_edits(item_id, tag, action, at) VALUES(?,?,?,?) ON CONFLICT(item_id, tag) "
+                "DO UPDATE SET action=excluded.action, at=excluded.at",
+                [(i, t, "remove", now) for i, ch in changes.items() for t in ch.removed if t not in ch.added]
+                + [(i, t, "add", now) for i, ch in changes.items() for t in ch.added])
     _write_sidecars(ds, changes, paths, report, ports)
     report.seconds = time.perf_counter() - start
     return report
@@ -179,11 +184,16 @@ def _write_sidecars(ds: Dataset, changes: dict[int, Change], paths: dict[int, st
     index = DirIndex()
     total = len(changes)
     for n, (item_id, ch) in enumerate(changes.items(), 1):
-        try:
-            image = within(ds.root, paths[item_id])
-        except (BadInput, KeyError):
+        rel = PurePosixPath(paths.get(item_id, ""))
+        if not rel.parts or rel.is_absolute() or ".." in rel.parts:
             continue
-        for sidecar in index.sidecars(Path(image)):
+        found = index.sidecars(ds.root / rel)  # one listing per folder: most items have none
+        try:
+            if found:
+                within(ds.root, rel)  # the full check (symlinks) only where something will be written
+        except BadInput:
+            continue
+        for sidecar in found:
             try:
                 report.sidecars += rewrite(sidecar, ch.removed, ch.added, ch.renamed)
             except BadInput as exc:
