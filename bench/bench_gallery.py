@@ -213,6 +213,55 @@ def in_the_page(root: Path, cache: Path) -> dict:
     return out
 
 
+def gradio_app(root: Path, cache: Path) -> dict:
+    """The standalone app's Browser tab in Chromium: click, then wait until the gallery shows
+    all 48 thumbnails of the page (query, thumbnails, gradio's file handling, image loads)."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from udw.ui import UiHost, build_blocks
+    except ImportError:
+        print("\n(gradio timings skipped: gradio or playwright is not installed)")
+        return {}
+    conftest = _load(REPO / "tests" / "conftest.py", "udw_bench_conftest2")
+    harness_mod = _load(REPO / "tests" / "browser_harness.py", "udw_bench_harness2")
+    blocks = build_blocks(UiHost("standalone", Roots(root.parent), thumb_dir=str(cache)))
+    blocks.queue()
+    port = harness_mod.free_port()
+    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    out = {}
+    shown = ("[...document.querySelectorAll('#udw_browser_gallery img')].filter(i => i.complete && "
+             "i.naturalWidth > 0).length === __N__ && document.querySelector('#udw_browser_info').innerText.includes('__T__')")
+    try:
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as prof:
+            ctx = p.chromium.launch_persistent_context(prof, executable_path=conftest.CHROMIUM, headless=True,
+                                                       args=conftest.CHROMIUM_FLAGS, viewport={"width": 1400, "height": 900})
+            page = ctx.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_role("tab", name="Gallery").click()
+            page.get_by_role("tab", name="Browser").click()
+            page.locator("#udw_browser_dataset textarea, #udw_browser_dataset input").first.fill(root.name)
+            print("\n== standalone Gradio app in Chromium (48 thumbnails per page) ==")
+            svc = BrowserService(Roots(root.parent))
+            steps = [("open, cold thumbnails", "", "#udw_browser_open"), ("open again, cached", "", "#udw_browser_open"),
+                     ("filter '1girl, -smile'", "1girl, -smile", "#udw_browser_filter"),
+                     ("filter 'tag0500|tag1500'", "tag0500|tag1500", "#udw_browser_filter")]
+            for label, tags, button in steps:
+                total = svc.page(root.name, Filter(tags=tags)).total
+                page.locator("#udw_browser_tags textarea, #udw_browser_tags input").first.fill(tags)
+                t0 = time.perf_counter()
+                page.click(button)
+                page.wait_for_function(shown.replace("__N__", str(min(48, total))).replace("__T__", f"{total:,} items"),
+                                       timeout=120_000)
+                out[label] = ms(t0)
+                print(f"{label:28} {total:>7,} items: thumbnails shown after {out[label]:.0f} ms")
+            page.screenshot(path="/tmp/udw-shots/bench_gradio.png")
+            ctx.close()
+    finally:
+        blocks.close()
+    return out
+
+
 def _load(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -237,6 +286,7 @@ def main() -> int:
         batch_edits(root)
         if not args.no_browser:
             res.update(in_the_page(root, Path(thumbs) / "page"))
+            res.update(gradio_app(root, Path(thumbs) / "gradio"))
     ok_first = res["first page (cold service)"] < 1000
     ok_filter = res["filter_cold_median"] < 300
     print(f"\nsummary: first page {res['first page (cold service)']:.0f} ms (goal < 1000: {'met' if ok_first else 'MISSED'}), "

@@ -352,7 +352,8 @@ export class UdwBrowser {
     items.forEach((item, k) => {
       const tile = el("div", { className: "udwb-tile", "data-id": item.id, title: item.path,
         onclick: () => this.openDetail(start + k) },
-        el("img", { loading: "lazy", decoding: "async", alt: item.name,
+        // The first screenful loads at once; the rest only when scrolled near (lazy).
+        el("img", { loading: start + k < 40 ? "eager" : "lazy", decoding: "async", alt: item.name,
           src: this.url("thumb", { dataset: this.state.dataset, id: item.id }) }),
         el("span", { text: item.name }));
       if (item.status !== "active") tile.append(el("span", { className: "udwb-badge", text: item.status }));

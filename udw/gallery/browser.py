@@ -63,6 +63,7 @@ class BrowserService:
         self._datasets: dict[Path, Dataset] = {}
         self._cache = _Lru(64)    # facets, keyed by the manifest's fingerprint
         self._sets: dict[Path, IdSets] = {}
+        self._paths = _Lru(20_000)  # (root, fingerprint, id) -> item path of recently listed items
         self._lock = threading.Lock()
 
     # -- datasets -------------------------------------------------------------------------------
@@ -129,6 +130,10 @@ class BrowserService:
                   "height": r["height"], "status": r["status"], "bucket": r["bucket"], "cluster": r["cluster"],
                   "episode": episode_key(r["series"], r["episode"]) if r["series"] or r["episode"] else None}
                  for r in (rows[i] for i in chosen if i in rows)]
+        fp = ds.fingerprint()
+        with self._lock:
+            for it in items:
+                self._paths.put((ds.root, fp, it["id"]), it["path"])
         return Page(len(ids), offset, items, (time.perf_counter() - start) * 1000)
 
     def idsets(self, ds: Dataset) -> IdSets:
@@ -167,11 +172,15 @@ class BrowserService:
     def image_path(self, dataset: str, item_id: int, must_exist: bool = True) -> Path:
         """The item's file, refused if the manifest points outside the dataset (or via a symlink)."""
         ds = self.dataset(dataset)
-        with ds.db() as conn:
-            row = conn.execute("SELECT path FROM items WHERE id=?", (int(item_id),)).fetchone()
-        if row is None:
-            raise BadInput(f"no item {item_id} in {ds.root}")
-        path = within(ds.root, row[0])
+        key = (ds.root, ds.fingerprint(), int(item_id))
+        rel = self._paths.get(key)  # the page just listed it: no database round trip per thumbnail
+        if rel is None:
+            with ds.db() as conn:
+                row = conn.execute("SELECT path FROM items WHERE id=?", (int(item_id),)).fetchone()
+            if row is None:
+                raise BadInput(f"no item {item_id} in {ds.root}")
+            rel = row[0]
+        path = within(ds.root, rel)
         if must_exist and not path.is_file():
             raise BadInput(f"{path} is missing", "the file was moved or deleted; run `check files`")
         return path
