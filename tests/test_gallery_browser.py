@@ -229,3 +229,15 @@ def test_cached_sets_follow_manifest_changes(service):
     assert total(svc, tags="armor") == 0
     svc.set_tags("ds", 1, ["armor"])
     assert total(svc, tags="armor") == 1 and total(svc, tags="solo") == 2
+
+
+def test_moves_reach_the_arranged_folders(service, tmp_path):
+    """A character or bucket chosen in the browser is what `arrange` (the folder view) uses."""
+    from udw.dataset.arrange import arrange
+
+    svc, root = service
+    svc.move("ds", 1, character="arturia", bucket="face_height_ratio_75-100")
+    svc.check_files("ds", Filter())  # arrange needs every active file present: mark the deleted one missing
+    report = arrange(svc.dataset("ds"), tmp_path / "arranged")
+    placed = {p.meta.item.id: p.folder for p in report.placed}
+    assert "face_height_ratio_75-100" in placed[1] and any("arturia" in part for part in placed[1])
