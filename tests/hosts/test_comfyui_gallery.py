@@ -1,15 +1,12 @@
 """The gallery node, the /udw routes and the dataset browser sidebar in a real ComfyUI.
 
-Needs UDW_COMFYUI_DIR (a ComfyUI checkout; its Python from UDW_COMFYUI_PYTHON or <dir>/.venv).
+Needs UDW_COMFYUI_DIR (a ComfyUI checkout) and UDW_COMFYUI_PYTHON (its Python).
 ComfyUI runs with --base-directory in a temporary folder holding this repository as a custom
-node (a symlink), so the checkout itself is never modified.
+node (a symlink; the `comfyui` fixture of tests/hosts/conftest.py), so the checkout is never modified.
 """
 
 import importlib.util
 import json
-import os
-import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +16,6 @@ import pytest
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
-COMFY = os.environ.get("UDW_COMFYUI_DIR")
 SHOTS = Path("/tmp/udw-shots")
 
 
@@ -42,49 +38,19 @@ def post_json(url, data, timeout=30):
 
 
 @pytest.fixture(scope="module")
-def comfyui(tmp_path_factory):
-    if not COMFY:
-        pytest.skip("set UDW_COMFYUI_DIR to a ComfyUI checkout to run the real-host tests")
-    python = os.environ.get("UDW_COMFYUI_PYTHON") or str(Path(COMFY) / ".venv" / "bin" / "python")
-    base = tmp_path_factory.mktemp("comfy-base")
-    for sub in ("custom_nodes", "input", "output", "temp", "user", "models"):
-        (base / sub).mkdir()
-    (base / "custom_nodes" / "udw-studio").symlink_to(REPO)
+def gallery_comfy(comfyui):
+    """The shared real ComfyUI (tests/hosts/conftest.py) plus a hostile test dataset and sample images."""
+    base = comfyui.base
     conftest = _load(REPO / "tests" / "conftest.py", "udw_conftest_host")
     browser_tests = _load(REPO / "tests" / "test_browser_gallery.py", "udw_browser_tests_host")
     evil = browser_tests.evil_dataset(base / "output" / "udw" / "ds", conftest.make_image, n=90)
     for i in range(6):
         conftest.make_image(base / "input" / "udw_sample_images" / f"frame {i:02d}.png", i)
-    port = _load(REPO / "tests" / "browser_harness.py", "udw_harness_host").free_port()
-    env = {**os.environ, "UDW_CACHE_DIR": str(base / "cache")}
-    log = open(base / "comfyui.log", "w")
-    proc = subprocess.Popen([python, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-                             "--base-directory", str(base)], cwd=COMFY, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
-    while True:
-        try:
-            if get(url + "/system_stats", 5)[0] == 200:
-                break
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            log.flush()
-            proc.kill()
-            pytest.fail("ComfyUI did not start:\n" + (base / "comfyui.log").read_text()[-3000:])
-        time.sleep(1)
-    yield url, base, evil
-    os.killpg(proc.pid, signal.SIGTERM)  # our own process group only
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    return comfyui.url, base, evil
 
 
-def test_nodes_and_routes_are_registered(comfyui):
-    url, base, _ = comfyui
+def test_nodes_and_routes_are_registered(gallery_comfy):
+    url, base, _ = gallery_comfy
     info = json.loads(get(url + "/object_info")[1])
     assert info["UDWGallery"]["display_name"] == "UDW Gallery"
     assert "labels" in info["UDWGallery"]["input"]["optional"]
@@ -101,8 +67,8 @@ def test_nodes_and_routes_are_registered(comfyui):
     assert err.value.code == 403
 
 
-def test_gallery_workflow_over_the_api(comfyui):
-    url, base, _ = comfyui
+def test_gallery_workflow_over_the_api(gallery_comfy):
+    url, base, _ = gallery_comfy
     api = json.loads((REPO / "workflows" / "dataset_gallery.api.json").read_text())
     api["1"]["inputs"]["dataset"] = "api_dataset"
     prompt_id = post_json(url + "/prompt", {"prompt": api})["prompt_id"]
@@ -120,8 +86,8 @@ def test_gallery_workflow_over_the_api(comfyui):
     assert (folder / shown[0]["filename"]).is_file() and (folder.parent / "index.html").is_file()
 
 
-def test_gallery_node_and_browser_sidebar_in_chromium(comfyui, chromium):
-    url, base, evil = comfyui
+def test_gallery_node_and_browser_sidebar_in_chromium(gallery_comfy, chromium):
+    url, base, evil = gallery_comfy
     bp = chromium(1500, 950)
     page = bp.page
     page.goto(url)
