@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 
 from aiohttp import web
 
-from ..udw.core.errors import BadInput, UdwError
+from ..udw.core.errors import BadInput, NotFound, OutsideRoot, UdwError
 from ..udw.core.paths import within
 from ..udw.gallery.browser import BrowserService
 from ..udw.gallery.metadata import read_metadata
@@ -40,10 +40,8 @@ def _pool(kind: str) -> cf.ThreadPoolExecutor:
 
 def _error(exc: Exception) -> web.Response:
     if isinstance(exc, UdwError):
-        text = str(exc).split("\n  -> ")[0]
-        status = 403 if "outside the allowed" in text else 404 if ("missing" in text or "no item" in text
-                                                                   or "not found" in text) else 400
-        return web.json_response({"error": text, "hint": exc.hint}, status=status)
+        status = 403 if isinstance(exc, OutsideRoot) else 404 if isinstance(exc, NotFound) else 400
+        return web.json_response({"error": str(exc).split("\n  -> ")[0], "hint": exc.hint}, status=status)
     log.exception("udw route failed")
     return web.json_response({"error": f"{type(exc).__name__}: {exc}"}, status=500)
 

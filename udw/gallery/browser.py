@@ -16,7 +16,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from ..core.errors import BadInput
+from ..core.errors import BadInput, NotFound, OutsideRoot
 from ..core.images import is_image_path
 from ..core.manifest import MANIFEST_NAME, Dataset
 from ..core.paths import Roots, within
@@ -178,19 +178,19 @@ class BrowserService:
             with ds.db() as conn:
                 row = conn.execute("SELECT path FROM items WHERE id=?", (int(item_id),)).fetchone()
             if row is None:
-                raise BadInput(f"no item {item_id} in {ds.root}")
+                raise NotFound(f"no item {item_id} in {ds.root}")
             rel = row[0]
         path = within(ds.root, rel)
         if must_exist and not path.is_file():
-            raise BadInput(f"{path} is missing", "the file was moved or deleted; run `check files`")
+            raise NotFound(f"{path} is missing", "the file was moved or deleted; run `check files`")
         return path
 
     def thumb(self, dataset: str, item_id: int) -> Path:
         try:
             return self.thumbs.get(self.image_path(dataset, item_id, must_exist=False))
-        except BadInput as exc:
-            if "outside" in str(exc):
-                raise
+        except OutsideRoot:
+            raise
+        except NotFound:
             return self.thumbs.placeholder("missing")
 
     def thumbs_many(self, dataset: str, ids: list[int], workers: int = 3) -> list[Path]:
@@ -206,7 +206,7 @@ class BrowserService:
         if not is_image_path(path):
             raise BadInput(f"{path.name} is not an image file", "only images can be shown")
         if not path.is_file():
-            raise BadInput(f"{path} is missing")
+            raise NotFound(f"{path} is missing")
         return path
 
     def file_thumb(self, user_path: str) -> Path:
@@ -221,7 +221,7 @@ class BrowserService:
         ds = self.dataset(dataset)
         with ds.db() as conn:
             if conn.execute("SELECT 1 FROM items WHERE id=?", (int(item_id),)).fetchone() is None:
-                raise BadInput(f"no item {item_id} in {ds.root}")
+                raise NotFound(f"no item {item_id} in {ds.root}")
             changes = plan_set(conn, int(item_id), tags)
         return apply_changes(ds, changes)
 

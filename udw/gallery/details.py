@@ -10,7 +10,7 @@ from typing import Optional
 
 from PIL import Image, ImageDraw
 
-from ..core.errors import BadInput
+from ..core.errors import NotFound
 from ..core.images import open_image
 from ..core.manifest import Dataset
 from ..core.ports import Ports
@@ -72,7 +72,7 @@ def detail(ds: Dataset, item_id: int, path: Path) -> dict:
     with ds.db() as conn:
         row = conn.execute("SELECT * FROM items WHERE id=?", (item_id,)).fetchone()
         if row is None:
-            raise BadInput(f"no item {item_id} in {ds.root}")
+            raise NotFound(f"no item {item_id} in {ds.root}")
         item = dict(row)
         tags = [dict(r) for r in conn.execute("SELECT tag, category, score FROM tags WHERE item_id=?", (item_id,))]
         faces = [dict(r) for r in conn.execute("SELECT * FROM faces WHERE item_id=? ORDER BY idx", (item_id,))]

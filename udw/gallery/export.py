@@ -222,8 +222,3 @@ def _copy(src: Path, dst: Path) -> int:
         pass
     write_with(dst, lambda tmp: shutil.copyfile(src, tmp))
     return 1
-
-
-def looks_like_dataset(path: Union[str, Path]) -> bool:
-    return (Path(path) / MANIFEST_NAME).exists()
-

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from ..core.errors import BadInput
+from ..core.errors import BadInput, NotFound
 from .comfy_graph import summarize_api, ui_to_api
 from .geninfo import GenerationInfo
 from .meta_read import read_raw
@@ -100,7 +100,7 @@ def read_metadata(path: Union[str, Path]) -> ImageMeta:
     try:
         raw = read_raw(path)
     except FileNotFoundError as exc:
-        raise BadInput(f"{path}: file not found", "it was moved or deleted; check the path") from exc
+        raise NotFound(f"{path}: file not found", "it was moved or deleted; check the path") from exc
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
     meta = ImageMeta(str(path), raw.format, raw.width, raw.height, raw.text, warnings=raw.warnings)

@@ -67,10 +67,6 @@ def short(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def anchor(title: str, i: int) -> str:
-    return f"s{i}"
-
-
 CSS = """
 :root{--bg:#f7f7f9;--fg:#1d1d22;--card:#fff;--muted:#666;--line:#e2e2e8;--accent:#5b5bd6}
 @media (prefers-color-scheme:dark){:root{--bg:#15151a;--fg:#e8e8ee;--card:#1f1f26;--muted:#9a9aa8;
@@ -100,10 +96,10 @@ def render_html(title: str, subtitle: str, sections: list[Section]) -> str:
              f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
              f"<header><h1>{esc(title)}</h1><div class=\"sub\">{esc(subtitle)} · {total} images</div></header>"]
     if len(sections) > 1:
-        parts.append("<nav>" + "".join(f'<a href="#{anchor(s.title, i)}">{esc(s.title)} ({len(s.cards)})</a>'
+        parts.append("<nav>" + "".join(f'<a href="#s{i}">{esc(s.title)} ({len(s.cards)})</a>'
                                        for i, s in enumerate(sections)) + "</nav>")
     for i, sec in enumerate(sections):
-        parts.append(f'<section id="{anchor(sec.title, i)}"><h2>{esc(sec.title)} <small>{len(sec.cards)}</small></h2>'
+        parts.append(f'<section id="s{i}"><h2>{esc(sec.title)} <small>{len(sec.cards)}</small></h2>'
                      '<div class="grid">')
         parts += [_card_html(c) for c in sec.cards]
         parts.append("</div>")
