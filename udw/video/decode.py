@@ -40,6 +40,7 @@ class DecodeStats:
     stopped: Optional[str] = None    # why decoding ended before the end of the file
     hwaccel: Optional[str] = None    # device type used, None for software
     last_pts: Optional[float] = None
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (from, to) seconds with frames missing
 
     def note(self, message: str) -> None:
         if len(self.errors) < 5:
@@ -126,6 +127,7 @@ class VideoDecoder:
                 self.stats.corrupt_frames += 1
                 self._count += 1
                 continue
+            self._check_gap(pts)
             self.stats.decoded += 1
             self.stats.last_pts = pts
             yield Decoded(self._index(pts), pts, frame, bool(frame.key_frame))
@@ -162,6 +164,14 @@ class VideoDecoder:
             pass
         except av.FFmpegError as exc:
             self._damaged(exc)
+
+    def _check_gap(self, pts: float) -> None:
+        """Remember where frames are missing (constant-rate video whose timestamps jump)."""
+        fps, last = self.info.fps, self.stats.last_pts
+        if self.keyframes_only or self.info.vfr or not fps or last is None:
+            return
+        if pts - last > 2.5 / fps:
+            self.stats.gaps.append((last, pts))
 
     def _damaged(self, exc: Exception) -> None:
         self.stats.damaged_packets += 1

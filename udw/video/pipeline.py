@@ -226,13 +226,18 @@ class VideoJob:
         if ds.damaged_packets:
             self.stats.warnings.append(f"{ds.damaged_packets} damaged packet(s) skipped; first: {ds.errors[0]}"
                                        if ds.errors else f"{ds.damaged_packets} damaged packet(s) skipped")
+        if ds.gaps:
+            spans = ", ".join(f"{a:.2f}s-{b:.2f}s" for a, b in ds.gaps[:3]) + (" ..." if len(ds.gaps) > 3 else "")
+            self.stats.warnings.append(f"frames missing (undecodable) in {len(ds.gaps)} place(s): {spans}")
         if ds.corrupt_frames:
             self.stats.warnings.append(f"{ds.corrupt_frames} frame(s) the decoder could only partly "
                                        f"reconstruct were skipped")
         expected = self.info.frames
         if (expected and not (self.settings.start or self.settings.end) and self.settings.mode != "keyframes"
                 and not self.settings.max_frames and ds.decoded + ds.corrupt_frames < 0.98 * expected - 1):
+            ends = f"; it ends at {ds.last_pts:.1f}s of {self.info.duration:.1f}s" if (
+                ds.last_pts is not None and self.info.duration) else ""
             self.stats.warnings.append(f"decoded {ds.decoded} of about {expected} frames: the file seems "
-                                       f"truncated or damaged")
+                                       f"truncated or damaged{ends}")
 
 

@@ -74,7 +74,8 @@ def open_input(path: Union[str, os.PathLike], **kwargs) -> av.container.InputCon
         raise BadInput(f"{path}: permission denied", "check the file's permissions") from exc
     except av.FFmpegError as exc:
         raise BadInput(f"{path}: not a video FFmpeg can read ({exc.strerror or exc})",
-                       "check that it is a complete video file (MKV, MP4, WebM, AVI, ...)") from exc
+                       "check that it is a complete video file (MKV, MP4, WebM, AVI, ...); an MP4 whose "
+                       "download stopped early has no index and cannot be read: download it again") from exc
 
 
 def probe(path: Union[str, os.PathLike]) -> VideoInfo:
