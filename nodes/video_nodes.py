@@ -90,7 +90,8 @@ class UDWExtractFrames:
             **_selection_inputs(),
             "cross_episode": (list(CROSS_EPISODE), {"default": _D.cross_episode, "tooltip": "opening/ending frames "
                               "repeating an earlier episode of the run: drop (recorded only), mark, or off"}),
-            "format": (list(FORMATS), {"default": _D.format}),
+            "format": (list(FORMATS), {"default": _D.format, "tooltip": "png: lossless (the seed's format); "
+                       "webp: smaller, lossless at quality 100; jpeg: smallest and fastest"}),
             "quality": ("INT", {"default": _D.quality, "min": 1, "max": 100, "tooltip": "JPEG/WebP quality (WebP 100: lossless)"}),
             "max_frames": ("INT", {"default": 0, "min": 0, "max": 1 << 20, "tooltip": "per video; 0: no limit"}),
             "prefix": ("STRING", {"default": "", "tooltip": "series_episode for one video (frames named e.g. "
