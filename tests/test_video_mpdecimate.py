@@ -81,6 +81,23 @@ def test_plane_decision_equals_the_literal_port(hi, lo, frac):
         assert plane_differs(cur, base, hi, lo, frac) == literal_diff_planes(cur, base, hi, lo, frac), k
 
 
+def test_fast_bounds_hold_and_thresholds_inside_them_give_the_exact_decision():
+    from udw.video.mpdecimate import APPROX_ERROR, approx_block_sads
+
+    rng = np.random.default_rng(3)
+    for k in range(40):
+        h, w = int(rng.integers(8, 90)), int(rng.integers(16, 120))
+        ref = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        cur = np.clip(ref.astype(int) + rng.integers(-60, 60, (h, w)) * (rng.random((h, w)) < 0.3), 0, 255)
+        cur = cur.astype(np.uint8)
+        exact = block_sads(cur, ref)
+        assert np.abs(approx_block_sads(cur, ref).astype(int) - exact).max() <= APPROX_ERROR
+        for lo in (int(np.median(exact)) + d for d in (-20, -3, 0, 3, 20)):  # inside the +-32 band
+            for frac in (0.05, 0.33, 0.9):
+                hi = int(exact.max()) + int(rng.integers(-10, 10))
+                assert plane_differs(cur, ref, hi, lo, frac) == literal_diff_planes(cur, ref, hi, lo, frac)
+
+
 @pytest.mark.parametrize("max_drop,keep", [(0, 0), (2, 0), (-2, 0), (0, 2), (3, 1)])
 def test_max_and_keep_bookkeeping_equal_the_literal_port(max_drop, keep):
     rng = np.random.default_rng(2)

@@ -103,6 +103,7 @@ class VideoDecoder:
         self.exact_index = not keyframes_only and self.start <= 0
         self._count = 0
         self._last_index = -1
+        self._tb: Optional[float] = None
 
     def close(self) -> None:
         self.container.close()
@@ -181,8 +182,10 @@ class VideoDecoder:
         return f"{self.stats.last_pts:.2f}s" if self.stats.last_pts is not None else "the start"
 
     def _seconds(self, frame: av.VideoFrame) -> float:
-        if frame.pts is not None and frame.time_base is not None:
-            return float(frame.pts * frame.time_base) - self.info.start
+        if frame.pts is not None:
+            if self._tb is None:  # Fraction arithmetic per frame is slow: keep the float
+                self._tb = float(frame.time_base or self.stream.time_base)
+            return frame.pts * self._tb - self.info.start
         fps = self.info.fps or 25.0  # no timestamps (some AVI): count frames
         return self._count / fps
 

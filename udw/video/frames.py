@@ -4,7 +4,7 @@
   they are; others (10-bit, NV12 from hardware decoders, RGB) are converted to the 8-bit planar
   format of the same chroma layout, as FFmpeg's automatic conversion would.
 - `thumb_source`: a small grey picture for signatures and scene cuts, from the luma plane.
-- `to_bgr`: the picture to save, at its display size (anamorphic pixels made square).
+- `to_array`: the picture to save, at its display size (anamorphic pixels made square).
 """
 
 from __future__ import annotations
@@ -91,13 +91,16 @@ def _reformatter():
     return _local.reformatter
 
 
-def to_bgr(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
-    """HxWx3 uint8 BGR at `size` (width, height), converted in the calling thread only."""
+def to_array(frame: av.VideoFrame, size: tuple[int, int], pix_fmt: str = "rgb24") -> np.ndarray:
+    """HxWx3 uint8 in `pix_fmt` (rgb24 or bgr24) at `size` (width, height), square pixels.
+
+    Converted in the calling thread with its own swscale context (one thread, no hidden pool).
+    """
     width, height = size
     kwargs = {}
     if frame.color_range:  # say which range the source uses; unspecified means limited
         kwargs["src_color_range"] = frame.color_range
-    out = _reformatter().reformat(frame, width=width, height=height, format="bgr24",
+    out = _reformatter().reformat(frame, width=width, height=height, format=pix_fmt,
                                   interpolation="BICUBIC" if (width, height) != (frame.width, frame.height)
                                   else None, threads=1, **kwargs)
     return out.to_ndarray()

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.ports import Ports
 from .decode import VideoDecoder
-from .frames import to_bgr
+from .frames import to_array
 from .neardup import RecentKept
 from .probe import probe
 from .select import Selector
@@ -49,7 +49,7 @@ def iter_selected(path: Union[str, Path], settings: Optional[FrameSettings] = No
             if cand is None or (settings.dedupe and recent.match(cand.sig) is not None):
                 continue
             recent.add(cand.sig, d.index)
-            rgb = np.ascontiguousarray(to_bgr(d.frame, size)[..., ::-1])
+            rgb = to_array(d.frame, size, "rgb24")
             kept += 1
             yield SelectedFrame(d.index, d.pts, cand.scene, rgb)
             if settings.max_frames and kept >= settings.max_frames:

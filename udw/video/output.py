@@ -1,7 +1,7 @@
 """Encoding kept frames to PNG / WebP / JPEG in worker threads, each file written atomically.
 
-Colour conversion (swscale) and encoding (libpng / libwebp / libjpeg through OpenCV) release the
-GIL, so the workers overlap with decoding. The pool takes at most `max_pending` frames at once:
+Colour conversion (swscale) and encoding (our PNG writer with ISA-L deflate, libwebp / libjpeg
+through OpenCV) release the GIL, so the workers overlap with decoding. The pool takes at most `max_pending` frames at once:
 the decoder waits rather than piling frames up in memory.
 """
 
@@ -19,7 +19,8 @@ import numpy as np
 
 from ..core.atomic import atomic_path
 from ..core.errors import BadInput
-from .frames import to_bgr
+from ..core.pngenc import encode_png
+from .frames import to_array
 
 try:
     import cv2
@@ -35,32 +36,36 @@ class Encoding:
     quality: int = 95
     png_compression: int = 1
 
-    def encode(self, bgr: np.ndarray) -> bytes:
+    @property
+    def pix_fmt(self) -> str:
+        """The pixel layout `encode` takes: RGB for PNG (our writer), BGR for OpenCV's encoders."""
+        return "rgb24" if self.format == "png" or cv2 is None else "bgr24"
+
+    def encode(self, pixels: np.ndarray) -> bytes:
+        """Encode an HxWx3 uint8 array laid out as `pix_fmt`."""
+        if self.format == "png":
+            return encode_png(pixels, self.png_compression)
         if cv2 is not None:
             ext, params = self._cv2_params()
-            ok, buf = cv2.imencode(ext, bgr, params)
+            ok, buf = cv2.imencode(ext, pixels, params)
             if not ok:
                 raise BadInput(f"could not encode a frame as {self.format}", "try another output format")
             return buf.tobytes()
-        return self._pil_encode(bgr)
+        return self._pil_encode(pixels)
 
     def _cv2_params(self) -> tuple[str, list[int]]:
-        if self.format == "png":
-            return ".png", [cv2.IMWRITE_PNG_COMPRESSION, self.png_compression]
         if self.format == "webp":  # OpenCV: quality above 100 means lossless
             return ".webp", [cv2.IMWRITE_WEBP_QUALITY, 101 if self.quality >= 100 else self.quality]
         return ".jpg", [cv2.IMWRITE_JPEG_QUALITY, self.quality]
 
-    def _pil_encode(self, bgr: np.ndarray) -> bytes:  # pragma: no cover - OpenCV is a dependency
+    def _pil_encode(self, rgb: np.ndarray) -> bytes:  # pragma: no cover - OpenCV is a dependency
         import io
 
         from PIL import Image
 
-        im = Image.fromarray(np.ascontiguousarray(bgr[..., ::-1]))
+        im = Image.fromarray(np.ascontiguousarray(rgb))
         buf = io.BytesIO()
-        if self.format == "png":
-            im.save(buf, "PNG", compress_level=self.png_compression)
-        elif self.format == "webp":
+        if self.format == "webp":
             im.save(buf, "WEBP", quality=self.quality, lossless=self.quality >= 100)
         else:
             im.save(buf, "JPEG", quality=self.quality)
@@ -100,12 +105,14 @@ class FrameWriter:
         return fut
 
     def _write(self, frame: av.VideoFrame, target: Path, size: tuple[int, int], preview: bool) -> Written:
-        bgr = to_bgr(frame, size)
-        data = self.encoding.encode(bgr)
+        pix_fmt = self.encoding.pix_fmt
+        pixels = to_array(frame, size, pix_fmt)
+        data = self.encoding.encode(pixels)
         with atomic_path(target) as tmp:
             with open(tmp, "wb") as fh:
                 fh.write(data)
-        return Written(bgr.shape[1], bgr.shape[0], _preview(bgr) if preview else None)
+        small = _preview(pixels, pix_fmt == "bgr24") if preview else None
+        return Written(pixels.shape[1], pixels.shape[0], small)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -117,11 +124,12 @@ class FrameWriter:
         self.close()
 
 
-def _preview(bgr: np.ndarray) -> np.ndarray:
-    h, w = bgr.shape[:2]
+def _preview(pixels: np.ndarray, bgr: bool) -> np.ndarray:
+    """A small RGB copy for the host's progress preview."""
+    h, w = pixels.shape[:2]
     scale = min(1.0, PREVIEW_SIDE / max(h, w))
-    small = bgr
+    small = pixels
     if scale < 1.0 and cv2 is not None:
-        small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))),
+        small = cv2.resize(pixels, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(small[..., ::-1])
+    return np.ascontiguousarray(small[..., ::-1] if bgr else small)
