@@ -71,6 +71,12 @@ class CrossEpisodeIndex:
             self.ids = np.concatenate([self.ids, np.asarray(ids, np.int64)])
         return len(ids)
 
+    def add(self, sig: Signature, item_id: int) -> None:
+        """Add one frame's signature (for callers that keep frames outside a manifest)."""
+        self.thumbs = np.concatenate([self.thumbs, small_thumb(sig.thumb)[None]])
+        self.means = np.concatenate([self.means, np.float32([sig.mean])])
+        self.ids = np.concatenate([self.ids, np.int64([item_id])])
+
     def match(self, sig: Signature) -> Optional[tuple[int, float]]:
         """(item id, similarity) of the best earlier-episode frame at or above the threshold."""
         if not len(self.ids):

@@ -63,18 +63,28 @@ def hw_candidates(choice: str) -> list[str]:
     return [choice]
 
 
-def open_video(path: str, hwaccel: str = "auto"):
-    """(container, device type or None). Each hardware device is tried; software is the fallback."""
+_HW_FAILED: set[tuple[str, str]] = set()  # (device, codec) pairs that did not work in this process
+
+
+def open_video(path: str, hwaccel: str = "auto", codec: str = ""):
+    """(container, device type or None). Each hardware device is tried; software is the fallback.
+
+    A device that fails for a codec is not tried again for that codec in this process.
+    """
     for device in hw_candidates(hwaccel):
+        if (device, codec) in _HW_FAILED:
+            continue
         try:
             from av.codec.hwaccel import HWAccel
             container = av.open(path, metadata_errors="replace",
                                 hwaccel=HWAccel(device_type=device, allow_software_fallback=False))
         except (av.FFmpegError, OSError, RuntimeError, ValueError) as exc:
             log.debug("hardware decoding with %s unavailable: %s", device, exc)
+            _HW_FAILED.add((device, codec))
             continue
         if container.streams.video and container.streams.video[0].codec_context.is_hwaccel:
             return container, device
+        _HW_FAILED.add((device, codec))
         container.close()
     return open_input(path), None
 
@@ -94,7 +104,7 @@ class VideoDecoder:
         self.start = max(0.0, start or 0.0)
         self.end = end
         self.stats = DecodeStats()
-        self.container, self.stats.hwaccel = open_video(info.path, hwaccel)
+        self.container, self.stats.hwaccel = open_video(info.path, hwaccel, info.codec)
         self.stream = self.container.streams.video[0]
         if self.stats.hwaccel is None:
             self.stream.thread_type = "AUTO"
