@@ -71,9 +71,11 @@ def test_killed_process_resumes(tmp_path, clip):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 9, proc.stderr
     items, files = state(tmp_path / "ds")
-    assert len(items) == 6 and len(files) > len(items)  # written but never committed: orphans
+    # two commits landed (a commit takes every row already written, so at least 3 each)
+    assert 6 <= len(items) < len(want_items) and items == want_items[:len(items)]
+    assert len(files) > len(items)  # written but never committed: orphans
     report = extract_frames(tmp_path / "ds", [video], FrameSettings(**SETTINGS))
-    assert report.videos[0].state == "done" and report.videos[0].resumed == 6
+    assert report.videos[0].state == "done" and report.videos[0].resumed == len(items)
     assert state(tmp_path / "ds") == (want_items, want_files)
     assert not list((tmp_path / "ds").rglob("*.udwtmp*"))
 
