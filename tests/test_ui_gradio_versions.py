@@ -40,6 +40,17 @@ client = Client(f"http://127.0.0.1:{port}/", verbose=False) if "verbose" in Clie
 status, grid = client.predict("ds", "pics", "copy", api_name="/udw_import")
 print("GRADIO", gr.__version__)
 print("STATUS", status)
+# the Gallery section: browse the dataset just made, filter it, edit one item's tags
+from udw.core.manifest import Dataset
+with Dataset(root / "ds").transaction() as conn:
+    conn.execute("INSERT INTO tags SELECT id, '1girl', 'general', 0.9 FROM items WHERE id <= 2")
+f = ["active", "(any)", "(any)", "(any)", ""]
+out = client.predict("ds", "id", "", *f, api_name="/udw_browser_open")
+print("BROWSE", len(out[3]), "|", out[4])
+out = client.predict("ds", "id", "1girl", *f, api_name="/udw_browser_filter")
+print("FILTER", len(out[0]), "|", out[1])
+out = client.predict("ds", "1", "1girl, armor", api_name="/udw_browser_save_tags")
+print("SAVED", out[2])
 blocks.close()
 """
 
@@ -50,6 +61,9 @@ blocks.close()
 HOST_PINS = {
     "gradio==3.41.2": ["fastapi==0.94.0", "starlette==0.26.1", "httpx==0.24.1", "httpcore==0.15.0",
                        "anyio==3.7.1", "pydantic==1.10.27", "numpy==1.26.2", "Pillow==9.5.0"],
+    # Left free, pip now resolves pydantic 2.14 (gradio_client 1.3 fails on additionalProperties:
+    # true: "argument of type 'bool' is not iterable") and fastapi 0.165 / starlette 1.x (gradio
+    # 4.44's TemplateResponse call: "unhashable type: 'dict'"): pin the versions of the Forge era.
     "gradio==4.44.1": ["huggingface_hub<1", "pydantic==2.10.6", "fastapi==0.112.4"],
 }
 
@@ -77,3 +91,6 @@ def test_blocks_run_on_host_gradio(spec):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     assert f"GRADIO {spec.split('==')[1]}" in out.stdout
     assert "4 added" in out.stdout
+    # (gradio_client 0.5 returns a gallery as a folder path, later ones as a list: compare the text)
+    assert "| **4 items**" in out.stdout.split("BROWSE", 1)[1] and "| **2 items**" in out.stdout.split("FILTER", 1)[1]
+    assert "armor" in out.stdout.split("SAVED", 1)[1]
