@@ -22,10 +22,11 @@ def test_dedupe_nodes_are_listed(comfyui):
 
 
 def test_dedupe_workflow_runs(comfyui, run_prompt):
-    folder = comfyui.base / "input" / "udw_sample_images"
+    folder = comfyui.base / "input" / "udw_dedupe_images"   # not the folder other host tests fill
     write_set(folder, scenes=4, variants_per_scene=3, negatives=1, seed=5, size=(160, 90))
     (folder / "truth.json").unlink()
     graph = json.loads((REPO / "workflows" / "dedupe.api.json").read_text())
+    graph["1"]["inputs"]["source"] = "udw_dedupe_images"
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     report = entry["outputs"]["2"]["text"][0]
