@@ -76,11 +76,13 @@ class FakeComfy:
             monkeypatch.setitem(sys.modules, name, mod)
         self.pack = self._import_pack(monkeypatch)
         self.nodes = self.pack.NODE_CLASS_MAPPINGS
+        self.core_nodes = _core_nodes(self)  # the few stock nodes that shipped workflows use
 
     def _folder_paths(self) -> types.ModuleType:
         fp = types.ModuleType("folder_paths")
         fp.models_dir = str(self.base / "models")
-        fp.folder_names_and_paths = {}
+        fp.folder_names_and_paths = {"custom_nodes": ([str(self.base / "custom_nodes")], set())}
+        fp.get_annotated_filepath = lambda name: str(self.base / "input" / name)
         fp.get_input_directory = lambda: str(self.base / "input")
         fp.get_output_directory = lambda: str(self.base / "output")
         fp.get_temp_directory = lambda: str(self.base / "temp")
@@ -133,8 +135,11 @@ class FakeComfy:
         return module
 
     # -- running nodes and API-format workflows the way ComfyUI's executor does -------------
+    def node_class(self, class_type: str):
+        return self.nodes.get(class_type) or self.core_nodes[class_type]
+
     def validate(self, class_type: str, inputs: dict):
-        cls = self.nodes[class_type]
+        cls = self.node_class(class_type)
         check = getattr(cls, "VALIDATE_INPUTS", None)
         if check is None:
             return True
@@ -146,7 +151,7 @@ class FakeComfy:
         ok = self.validate(class_type, inputs)
         if ok is not True:
             raise ValueError(f"validation failed: {ok}")
-        cls = self.nodes[class_type]
+        cls = self.node_class(class_type)
         hidden = cls.INPUT_TYPES().get("hidden", {})
         if "unique_id" in hidden:
             inputs["unique_id"] = unique_id
@@ -156,24 +161,87 @@ class FakeComfy:
         return tuple(out), None
 
     def run_workflow(self, api: dict) -> dict:
-        """Execute an API-format graph (links are [node_id, output_index]); returns outputs by id."""
-        done: dict[str, tuple] = {}
+        """Execute an API-format graph (links are [node_id, output_index]); returns outputs by id.
 
-        def value(v):
+        As ComfyUI's executor does, every value travels as a list: a node whose inputs are lists
+        runs once per element (unless INPUT_IS_LIST), and OUTPUT_IS_LIST outputs are lists of
+        results. Returned slots are single values, except for list outputs and mapped runs.
+        """
+        done: dict[str, list[list]] = {}
+
+        def value(v) -> list:
             if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str):
                 return resolve(v[0])[v[1]]
-            return v
+            return [v]
 
-        def resolve(node_id):
+        def resolve(node_id) -> list[list]:
             if node_id not in done:
                 node = api[node_id]
+                cls = self.node_class(node["class_type"])
                 inputs = {k: value(v) for k, v in node["inputs"].items()}
-                done[node_id], _ = self.run(node["class_type"], unique_id=node_id, **inputs)
+                if getattr(cls, "INPUT_IS_LIST", False):
+                    calls = [inputs]
+                else:
+                    n = max((len(v) for v in inputs.values()), default=1)
+                    calls = [{k: v[min(i, len(v) - 1)] for k, v in inputs.items()} for i in range(n)]
+                is_list = getattr(cls, "OUTPUT_IS_LIST", ())
+                slots: list[list] = [[] for _ in cls.RETURN_TYPES]
+                for call in calls:
+                    result, _ = self.run(node["class_type"], unique_id=node_id, **call)
+                    for j, r in enumerate(result):
+                        slots[j].extend(r) if j < len(is_list) and is_list[j] else slots[j].append(r)
+                done[node_id] = slots
             return done[node_id]
 
         for node_id in api:
             resolve(node_id)
-        return done
+        out = {}
+        for node_id, slots in done.items():
+            is_list = getattr(self.node_class(api[node_id]["class_type"]), "OUTPUT_IS_LIST", ())
+            out[node_id] = tuple(s[0] if len(s) == 1 and not (j < len(is_list) and is_list[j]) else s
+                                 for j, s in enumerate(slots))
+        return out
+
+
+def _core_nodes(fake: "FakeComfy") -> dict:
+    """LoadImage and PreviewAny as ComfyUI 0.3.64 has them (nodes.py, comfy_extras/nodes_preview_any.py)."""
+    import torch
+    from PIL import ImageOps
+
+    class LoadImage:
+        RETURN_TYPES = ("IMAGE", "MASK")
+        FUNCTION = "load_image"
+
+        @classmethod
+        def INPUT_TYPES(cls):
+            files = sorted(p.name for p in (fake.base / "input").iterdir() if p.is_file())
+            return {"required": {"image": (files, {"image_upload": True})}}
+
+        def load_image(self, image):
+            i = ImageOps.exif_transpose(Image.open(fake.base / "input" / image))
+            rgb = torch.from_numpy(np.array(i.convert("RGB")).astype(np.float32) / 255.0)[None,]
+            if "A" in i.getbands():
+                mask = 1.0 - torch.from_numpy(np.array(i.getchannel("A")).astype(np.float32) / 255.0)
+            else:
+                mask = torch.zeros((64, 64), dtype=torch.float32)
+            return (rgb, mask.unsqueeze(0))
+
+    class PreviewAny:
+        RETURN_TYPES = ()
+        FUNCTION = "main"
+        OUTPUT_NODE = True
+
+        @classmethod
+        def INPUT_TYPES(cls):
+            return {"required": {"source": ("*", {})}}
+
+        def main(self, source=None):
+            value = source if isinstance(source, str) else json.dumps(source)
+            fake.previews.append(value)
+            return {"ui": {"text": (value,)}}
+
+    fake.previews = []
+    return {"LoadImage": LoadImage, "PreviewAny": PreviewAny}
 
 
 @pytest.fixture

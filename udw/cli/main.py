@@ -9,10 +9,10 @@ from typing import Optional, Sequence
 
 from .. import __version__
 from ..core.errors import UdwError
-from . import commands_dataset, commands_app
+from . import commands_app, commands_dataset, commands_tagging
 
 # Each module adds its verbs with register(subparsers); a verb's handler is set as `func`.
-COMMAND_MODULES = [commands_dataset, commands_app]
+COMMAND_MODULES = [commands_dataset, commands_tagging, commands_app]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,16 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+from PIL import Image
+
 from ..core.atomic import atomic_path, sweep_temp
 from ..core.errors import BadInput, Cancelled
 from ..core.images import IMAGE_SUFFIXES, open_image
 from ..core.inputs import expand_inputs
 from ..core.manifest import IMAGE_DIR, Dataset
-from ..core.paths import safe_name
+from ..core.paths import rel_posix, safe_name
 from ..core.ports import Ports
 
 STAGE = "import"
 MODES = ("copy", "link")
+VIEW_DIRS = {"previews"}  # folders of a dataset that hold views written by UDW, never items
 
 
 @dataclass
@@ -69,6 +72,42 @@ def import_images(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str
             report.cancelled = True
     report.seconds = time.perf_counter() - start
     return report
+
+
+def index_in_place(folder: Union[str, Path], ports: Optional[Ports] = None) -> tuple[Dataset, ImportReport]:
+    """Make `folder` itself a dataset: its images stay where they are and become its items.
+
+    For stages that work on a user's folder as it is (tagging writes `.tags` beside the images).
+    Only image headers are read here; a stage that decodes an unreadable file reports it then.
+    Re-running adds only files that are new.
+    """
+    ports = ports or Ports()
+    ds = Dataset.open_or_create(folder)
+    files = [f for f in expand_inputs([ds.root], IMAGE_SUFFIXES)
+             if not VIEW_DIRS & set(f.relative_to(ds.root).parts[:-1])]
+    report = ImportReport()
+    start = time.perf_counter()
+    with ds.db() as conn:
+        known = {r[0] for r in conn.execute("SELECT key FROM items WHERE key LIKE 'file:%'")}
+        new = [f for f in files if f"file:{f.resolve()}" not in known]
+        report.already_there = len(files) - len(new)
+        with ds.transaction(conn):
+            source_id = ds.add_source(conn, str(ds.root), "folder")
+            for n, src in enumerate(new, 1):
+                try:
+                    with Image.open(src) as im:
+                        width, height = im.size
+                except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                    report.failed.append((str(src), f"cannot read image ({exc})"))
+                    continue
+                item_id = ds.add_item(conn, rel_posix(src, ds.root), f"file:{src.resolve()}", kind="image",
+                                      source_id=source_id, width=width, height=height)
+                ds.mark_done(conn, [item_id], STAGE, "")
+                report.added += 1
+                if n % 256 == 0:
+                    ports.progress(n, len(new))
+    report.seconds = time.perf_counter() - start
+    return ds, report
 
 
 def _import_one(ds: Dataset, conn: sqlite3.Connection, src: Path, mode: str, licence: Optional[str],
