@@ -12,12 +12,10 @@ import folder_paths
 from ..udw.core.errors import ModelNotFound, UdwError
 from ..udw.core.ports import Ports
 from ..udw.tagging import DEFAULT_MODEL, TagOptions, list_local, open_tagger, parse_tag_list, resolve, tag_arrays
+from ..udw.tagging.model import DEVICES
 from ..udw.tagging.stage import tag_dataset, top_tags
 from .host import CATEGORY, DATASET_TYPE, comfy_ports, from_image_batch, register_model_folder
 
-DEVICES = {"auto": None, "CPU": ["CPUExecutionProvider"], "CUDA": ["CUDAExecutionProvider"],
-           "DirectML": ["DmlExecutionProvider"], "CoreML": ["CoreMLExecutionProvider"],
-           "ROCm": ["ROCMExecutionProvider"]}
 
 
 def tagger_dirs() -> list[str]:

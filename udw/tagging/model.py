@@ -25,6 +25,10 @@ log = logging.getLogger("udw.tagging")
 
 DEFAULT_MODEL = "wd-swinv2-tagger-v3"
 KIND = "taggers"
+# What UIs offer as "device": onnxruntime providers to try first (auto: the best one installed).
+DEVICES = {"auto": None, "CPU": ["CPUExecutionProvider"], "CUDA": ["CUDAExecutionProvider"],
+           "DirectML": ["DmlExecutionProvider"], "CoreML": ["CoreMLExecutionProvider"],
+           "ROCm": ["ROCMExecutionProvider"]}
 
 
 def csv_candidates(onnx: Path) -> list[Path]:

@@ -6,9 +6,10 @@ import gradio as gr
 
 from .host import UiHost
 from .sections import dataset as dataset_section
+from .sections import tagging as tagging_section
 
 # Each section module has build(host) and is shown as one tab, in this order.
-SECTIONS = [dataset_section]
+SECTIONS = [dataset_section, tagging_section]
 
 
 def build_blocks(host: UiHost) -> gr.Blocks:
