@@ -50,11 +50,33 @@ def requirements(path: str) -> list[str]:
 
 
 def req_name(req: str) -> str:
+    """The distribution name of a requirement line (a wheel path gives its file name's first part)."""
+    if req.endswith(".whl"):
+        return _norm(os.path.basename(req).split("-", 1)[0])
     return _norm(re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0])
 
 
+def too_old(req: str, version: str) -> bool:
+    """True when an installed version does not meet the requirement."""
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # every venv has pip, and pip carries packaging
+        from pip._vendor.packaging.requirements import Requirement
+    try:
+        return not Requirement(req).specifier.contains(version, prereleases=True)
+    except Exception:  # a path or URL requirement: nothing to compare
+        return False
+
+
 def missing(reqs: list[str], have: dict[str, str]) -> list[str]:
-    todo = [r for r in reqs if req_name(r) not in have]
+    todo = []
+    for req in reqs:
+        name = req_name(req)
+        if name not in have:
+            todo.append(req)
+        elif too_old(req, have[name]):
+            print(f"[UDW Studio] {name} {have[name]} does not meet {req!r}; not upgrading a package the "
+                  "host already has (upgrade it yourself if you are sure)", flush=True)
     for group in VARIANTS.values():
         if not any(_norm(v) in have for v in group):
             todo.append(group[0])

@@ -1,0 +1,45 @@
+"""UDW Studio inside a real ComfyUI (UDW_COMFYUI_DIR): nodes load, workflows run through /prompt."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.host
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_pack_loads_without_import_errors(comfyui):
+    info = comfyui.get("/object_info")
+    ours = {k: v for k, v in info.items() if k.startswith("UDW")}
+    assert {"UDWImportImages", "UDWLoadDataset", "UDWDatasetPreview"} <= set(ours)
+    assert all(v["category"].startswith("UDW Studio") for v in ours.values())
+    assert ours["UDWImportImages"]["display_name"] == "UDW Import Images"
+    ours_in_log = [line for line in comfyui.log_text().splitlines() if "udw-studio" in line]
+    assert ours_in_log and not any("IMPORT FAILED" in line for line in ours_in_log)
+
+
+def test_dataset_workflow_runs(comfyui, run_prompt):
+    folder = comfyui.base / "input" / "udw_sample_images"
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+    graph = json.loads((REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    entry = run_prompt(comfyui, graph)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert "5 added" in entry["outputs"]["1"]["text"][0]
+    shown = entry["outputs"]["2"]["images"][0]
+    assert (comfyui.base / "temp" / shown["filename"]).is_file()
+    assert (comfyui.base / "output" / "udw" / "sample_dataset" / "udw-manifest.sqlite").is_file()
+
+
+def test_missing_path_is_a_validation_error(comfyui):
+    graph = json.loads((REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    graph["1"]["inputs"]["source"] = "no_such_folder"
+    status, body = comfyui.post("/prompt", {"prompt": graph})
+    assert status == 400
+    errors = body["node_errors"]["1"]["errors"]
+    assert any("no such file or folder" in e["details"] for e in errors)
