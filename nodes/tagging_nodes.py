@@ -119,8 +119,9 @@ class UDWWD14Tagger:
                            max_tags, replace_underscore, escape_brackets, drop_overlap)
         ports = _ports(unique_id, device, allow_download)
         try:
-            tagger = open_tagger(model, ports, int8=int8)
-            results = tag_arrays(tagger, _with_alpha(from_image_batch(image), mask), options, ports)
+            images = _with_alpha(from_image_batch(image), mask)
+            tagger = open_tagger(model, ports, int8=int8, for_batches=len(images) > 1)
+            results = tag_arrays(tagger, images, options, ports)
         except UdwError as exc:
             raise RuntimeError(str(exc)) from exc
         tags = [r.prompt(options) for r in results]

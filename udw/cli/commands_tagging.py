@@ -105,7 +105,7 @@ def _tag_one(path: Path, args: argparse.Namespace, options: TagOptions, provider
     from ..core.ports import Ports
 
     tagger = open_tagger(args.model, Ports(providers=providers, allow_download=args.allow_download),
-                         int8=args.int8, threads=args.threads)
+                         int8=args.int8, threads=args.threads, for_batches=False)
     (_, result), = tag_files(tagger, [path], options)
     if isinstance(result, Exception):
         raise result

@@ -71,17 +71,23 @@ def choose_providers(requested: Optional[Sequence[str]] = None) -> tuple[str, ..
     return (*chosen, "CPUExecutionProvider")
 
 
-def get_session(path: Path, providers: Optional[Sequence[str]] = None, threads: int = 0) -> Session:
-    """A cached session for `path`; threads=0 lets onnxruntime choose."""
+def get_session(path: Path, providers: Optional[Sequence[str]] = None, threads: int = 0,
+                spin: bool = True) -> Session:
+    """A cached session for `path`; threads=0 lets onnxruntime choose.
+
+    spin=False stops idle intra-op threads from busy-waiting between operators: a little more
+    latency on an idle machine, much less wasted CPU when other work (decoding, other processes)
+    shares the cores.
+    """
     path = Path(path)
     chosen = choose_providers(providers)
     try:
-        key = (str(path.resolve()), path.stat().st_mtime_ns, chosen, threads)
+        key = (str(path.resolve()), path.stat().st_mtime_ns, chosen, threads, spin)
     except OSError as exc:
         raise BadInput(f"cannot read model file {path}: {exc.strerror or exc}", "check the path") from exc
     with _LOCK:
         if key not in _CACHE:
-            _CACHE[key] = _create(path, chosen, threads)
+            _CACHE[key] = _create(path, chosen, threads, spin)
         session = _CACHE[key]
     missing = [p for p in (providers or ()) if p not in chosen]
     if missing and not session.fell_back:  # asked for a provider this onnxruntime lacks: say so
@@ -90,11 +96,13 @@ def get_session(path: Path, providers: Optional[Sequence[str]] = None, threads: 
     return session
 
 
-def _create(path: Path, providers: tuple[str, ...], threads: int) -> Session:
+def _create(path: Path, providers: tuple[str, ...], threads: int, spin: bool = True) -> Session:
     rt = ort()
     opts = rt.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    if not spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.graph_optimization_level = rt.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
         sess = rt.InferenceSession(str(path), sess_options=opts, providers=list(providers))

@@ -8,6 +8,7 @@ both, or by a file name inside one of the tagger folders (what a ComfyUI dropdow
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..core.errors import BadInput, ModelNotFound
 from ..core.ports import Ports
-from ..models.onnx import Session, get_session
+from ..models.onnx import Session, choose_providers, get_session
 from ..models.registry import ModelSpec, get_spec, known_specs, locate, search_dirs
 from .labels import Labels, read_labels
 
@@ -107,8 +108,10 @@ def list_local(dirs: Sequence[Union[str, Path]]) -> list[str]:
 class Tagger:
     """An opened tagger: its session, tag list and input facts. Thread-safe `predict`."""
 
-    def __init__(self, files: TaggerFiles, session: Session, labels: Labels, quantized: bool = False):
+    def __init__(self, files: TaggerFiles, session: Session, labels: Labels, quantized: bool = False,
+                 lanes: int = 1):
         self.files, self.session, self.labels, self.quantized = files, session, labels, quantized
+        self.lanes = lanes  # how many predict() calls may run side by side usefully
         self.name = files.name + (" (int8)" if quantized else "")
         inp = session.inputs[0]
         self.input_name = inp.name
@@ -135,8 +138,9 @@ class Tagger:
 
     def describe(self) -> str:
         batch = "batch 1" if self.fixed_batch == 1 else "any batch"
+        lanes = f", {self.lanes} parallel runs" if self.lanes > 1 else ""
         return f"{self.name}: {self.side}px {self.layout}, {batch}, {len(self.labels)} tags, " \
-               f"{self.session.describe()}"
+               f"{self.session.describe()}{lanes}"
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(n, side, side, 3) float32 BGR 0-255 -> (n, tags) scores in 0..1."""
@@ -162,14 +166,46 @@ class Tagger:
 
 _CACHE: dict[tuple, Tagger] = {}
 _LOCK = threading.Lock()
+MAX_LANES = 8
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_threads(cpu: bool, threads: int, for_batches: bool) -> tuple[int, int]:
+    """(onnxruntime threads per run, concurrent runs) for a session.
+
+    Many images on a CPU: one single-threaded run per core side by side ("lanes"). They need no
+    synchronisation between operators and leave no threads spinning while images are decoded,
+    so the cores stay busy with useful work; the result of each run is bit-identical. One image
+    (or a GPU): one run at a time with onnxruntime's own threads.
+    """
+    cores = cpu_count()
+    if not cpu or not for_batches:
+        return threads, 1
+    if threads:
+        return threads, max(1, cores // threads)
+    lanes = min(cores, MAX_LANES)
+    return max(1, cores // lanes), lanes
 
 
 def open_tagger(model: Optional[Union[str, Path, TaggerFiles]] = None, ports: Optional[Ports] = None,
-                int8: bool = False, threads: int = 0, extra_dirs: Sequence[Union[str, Path]] = ()) -> Tagger:
-    """A cached Tagger for `model` on `ports.providers` (int8: the quantized twin, made once)."""
+                int8: bool = False, threads: int = 0, extra_dirs: Sequence[Union[str, Path]] = (),
+                for_batches: bool = True) -> Tagger:
+    """A cached Tagger for `model` on `ports.providers` (int8: the quantized twin, made once).
+
+    for_batches: set up for throughput over many images (see plan_threads), else for the
+    latency of a single image.
+    """
     ports = ports or Ports()
     files = model if isinstance(model, TaggerFiles) else resolve(model, ports, extra_dirs)
-    key = (_stamp(files.onnx), _stamp(files.csv), tuple(ports.providers or ()), int8, threads)
+    cpu = choose_providers(ports.providers)[0] == "CPUExecutionProvider"
+    threads, lanes = plan_threads(cpu, threads, for_batches)
+    key = (_stamp(files.onnx), _stamp(files.csv), tuple(ports.providers or ()), int8, threads, lanes)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -178,7 +214,7 @@ def open_tagger(model: Optional[Union[str, Path, TaggerFiles]] = None, ports: Op
     if int8:
         from ..models.quantize import int8_model
         path = int8_model(files.onnx)
-    tagger = Tagger(files, get_session(path, ports.providers, threads), labels, int8)
+    tagger = Tagger(files, get_session(path, ports.providers, threads, spin=False), labels, int8, lanes)
     log.info("tagger %s", tagger.describe())
     with _LOCK:
         return _CACHE.setdefault(key, tagger)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import itertools
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
@@ -24,52 +25,73 @@ Loaded = Union[np.ndarray, Exception]
 
 
 def default_batch(tagger: Tagger) -> int:
-    """v2 files run one image at a time anyway; on CPU, batches only feed the prefetch."""
+    """Images per model run: v2 files take 1; on a CPU each lane runs one image (batching does
+    not speed up CPU inference, and small runs keep the lanes evenly loaded); GPUs like batches."""
     if tagger.fixed_batch:
         return tagger.fixed_batch
-    return 8 if tagger.session.provider != "CPUExecutionProvider" else 4
+    return 1 if tagger.session.provider == "CPUExecutionProvider" else 8
 
 
 def predict_stream(tagger: Tagger, sources: Iterable[Any], load: Callable[[Any], np.ndarray],
                    batch_size: int = 0, workers: int = 2, ports: Optional[Ports] = None,
                    total: int = 0) -> Iterator[tuple[Any, Union[np.ndarray, Exception]]]:
-    """Yield (source, scores or the error that made it unusable), in input order."""
+    """Yield (source, scores or the error that made it unusable), in input order.
+
+    Loading runs in `workers` threads; model runs of `batch_size` images run in `tagger.lanes`
+    threads, each waiting for its own images only, so decoding, inference and the caller's
+    post-processing all overlap. A few runs are queued ahead, never the whole input.
+    """
     ports = ports or Ports()
-    batch_size = batch_size or default_batch(tagger)
-    lookahead = batch_size * 2
+    group = batch_size or default_batch(tagger)
     it = iter(sources)
-    done = 0
-    with cf.ThreadPoolExecutor(max(1, workers), thread_name_prefix="udw-tag-load") as pool:
-        queue: collections.deque = collections.deque()
+    loaders = cf.ThreadPoolExecutor(max(1, workers), thread_name_prefix="udw-tag-load")
+    runners = cf.ThreadPoolExecutor(max(1, tagger.lanes), thread_name_prefix="udw-tag-run")
+    inflight: collections.deque = collections.deque()
 
-        def fill() -> None:
-            while len(queue) < lookahead:
-                src = next(it, _END)
-                if src is _END:
-                    return
-                queue.append((src, pool.submit(load, src)))
+    def submit() -> bool:
+        srcs = list(itertools.islice(it, group))
+        if srcs:
+            loads = [loaders.submit(load, src) for src in srcs]
+            inflight.append((srcs, runners.submit(_run_group, tagger, loads)))
+        return bool(srcs)
 
-        fill()
-        while queue:
-            batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
-            loaded = [(src, _result(fut)) for src, fut in batch]
-            fill()  # the next loads run while this batch is on the model
-            good = [(s, x) for s, x in loaded if not isinstance(x, Exception)]
-            scores = iter(tagger.predict(np.stack([x for _, x in good]))) if good else iter(())
-            for src, x in loaded:
-                yield src, (x if isinstance(x, Exception) else next(scores))
-            done += len(batch)
-            ports.step(done, total)
-
-
-_END = object()
-
-
-def _result(fut: cf.Future) -> Loaded:
     try:
-        return fut.result()
-    except (UdwError, OSError, ValueError) as exc:
-        return exc
+        while len(inflight) < 2 * tagger.lanes + 1 and submit():
+            pass
+        done = 0
+        while inflight:
+            srcs, fut = inflight.popleft()
+            results = fut.result()
+            submit()
+            yield from zip(srcs, results)
+            done += len(srcs)
+            ports.step(done, total)
+    finally:
+        for pool in (runners, loaders):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_group(tagger: Tagger, loads: list[cf.Future]) -> list[Union[np.ndarray, Exception]]:
+    """Wait for this run's images, then run the model on the good ones (bad ones stay errors)."""
+    loaded: list[Loaded] = []
+    for fut in loads:
+        try:
+            loaded.append(fut.result())
+        except (UdwError, OSError, ValueError) as exc:
+            loaded.append(exc)
+    good = [x for x in loaded if not isinstance(x, Exception)]
+    scores = iter(tagger.predict(np.stack(good))) if good else iter(())
+    return [x if isinstance(x, Exception) else next(scores) for x in loaded]
+
+
+def predict_many(tagger: Tagger, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Scores for prepared images, using the tagger's lanes (the dataset stage's batches)."""
+    group = default_batch(tagger)
+    chunks = [np.stack(arrays[i:i + group]) for i in range(0, len(arrays), group)]
+    if tagger.lanes == 1 or len(chunks) == 1:
+        return np.concatenate([tagger.predict(c) for c in chunks])
+    with cf.ThreadPoolExecutor(tagger.lanes, thread_name_prefix="udw-tag-run") as pool:
+        return np.concatenate(list(pool.map(tagger.predict, chunks)))
 
 
 def tag_arrays(tagger: Tagger, images: Sequence[Any], options: TagOptions = TagOptions(),

@@ -14,7 +14,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
-import numpy as np
 
 from ..core.atomic import write_text
 from ..core.errors import BadInput
@@ -25,7 +24,7 @@ from .labels import CHARACTER, GENERAL, RATING, display_name
 from .model import Tagger, TaggerFiles, open_tagger, resolve
 from .postprocess import TagOptions, TagResult, select
 from .preprocess import load_prepared
-from .run import default_batch
+from .run import default_batch, predict_many
 
 SIDECAR = ".tags"
 
@@ -49,7 +48,8 @@ class TagStage(Stage):
 
     def prepare(self, ds: Dataset, ports: Ports) -> None:
         self.tagger = open_tagger(self.files, ports, self.int8, self.threads, self.extra_dirs)
-        self.batch_size = self.wanted_batch or max(default_batch(self.tagger), 4)
+        # batches are the unit of commit; lanes share each batch, so give every lane several images
+        self.batch_size = self.wanted_batch or max(8 * self.tagger.lanes, default_batch(self.tagger))
 
     def load(self, ds: Dataset, item: Item) -> Any:
         try:
@@ -58,7 +58,7 @@ class TagStage(Stage):
             raise ItemError(str(exc).split("\n")[0]) from exc
 
     def process(self, ds: Dataset, items: Sequence[Item], loaded: Sequence[Any]) -> list[Any]:
-        scores = self.tagger.predict(np.stack(loaded))
+        scores = predict_many(self.tagger, list(loaded))
         return [select(s, self.tagger.labels, self.options) for s in scores]
 
     def commit(self, ds: Dataset, conn: sqlite3.Connection, item: Item, result: TagResult) -> None:

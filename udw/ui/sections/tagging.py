@@ -86,7 +86,7 @@ def build(host: UiHost) -> None:
         if img is None:
             raise gr.Error("Upload an image first")
         options = _options(*opts)
-        tagger = open_tagger(model_name, ports(device_name), int8=bool(use_int8))
+        tagger = open_tagger(model_name, ports(device_name), int8=bool(use_int8), for_batches=False)
         result = tag_arrays(tagger, [img], options)[0]
         return (result.prompt(options), result.ratings, result.confidences(options),
                 json.dumps(result.to_json(options), ensure_ascii=False, indent=1))
