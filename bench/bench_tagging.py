@@ -18,13 +18,16 @@ import argparse
 import csv
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from udw.core.manifest import Dataset
 from udw.core.ports import Ports
 from udw.tagging import open_tagger, select
 from udw.tagging.preprocess import load_prepared
@@ -73,29 +76,64 @@ def baseline_a(model: Path, csv_path: Path, paths: list[Path]) -> tuple[float, l
     return time.perf_counter() - start, out
 
 
-def baseline_b(model: Path, csv_path: Path, paths: list[Path]) -> tuple[float, list[np.ndarray]]:
-    import onnxruntime as ort
+class BaselineB:
+    """One reused session (onnxruntime defaults); decode, prepare, run, image after image."""
 
-    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-    read_names(csv_path)
-    inp, name = sess.get_inputs()[0], sess.get_outputs()[0].name
-    sess.run([name], {inp.name: reference_prepare(paths[0], inp.shape[1])})  # warm-up, not timed
-    out, start = [], time.perf_counter()
-    for p in paths:
-        out.append(sess.run([name], {inp.name: reference_prepare(p, inp.shape[1])})[0][0])
-    return time.perf_counter() - start, out
+    def __init__(self, model: Path, csv_path: Path, warm: Path):
+        import onnxruntime as ort
+
+        self.sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        read_names(csv_path)
+        self.inp, self.name = self.sess.get_inputs()[0], self.sess.get_outputs()[0].name
+        self.labels = open_tagger(model).labels
+        self.sess.run([self.name], {self.inp.name: reference_prepare(warm, self.inp.shape[1])})
+
+    def __call__(self, paths: list[Path]) -> tuple[float, list[np.ndarray]]:
+        out, start = [], time.perf_counter()
+        for p in paths:
+            scores = self.sess.run([self.name], {self.inp.name: reference_prepare(p, self.inp.shape[1])})[0][0]
+            select(scores, self.labels)
+            out.append(scores)
+        return time.perf_counter() - start, out
 
 
-def ours(model: Path, paths: list[Path], int8: bool, batch: int, workers: int,
-         threads: int) -> tuple[float, list[np.ndarray], str]:
-    tagger = open_tagger(model, int8=int8, threads=threads)
-    tagger.predict(load_prepared(paths[0], tagger.side)[None])  # warm-up, not timed
-    out, start = [], time.perf_counter()
-    for _, scores in predict_stream(tagger, paths, lambda p: load_prepared(p, tagger.side), batch, workers,
-                                    Ports(), total=len(paths)):
-        select(scores, tagger.labels)  # the post-processing is part of the pipeline
-        out.append(scores)
-    return time.perf_counter() - start, out, tagger.describe()
+class Ours:
+    """udw.tagging: threaded decoding and preparation overlapped with the model's runs."""
+
+    def __init__(self, model: Path, warm: Path, int8: bool, batch: int, workers: int, threads: int):
+        self.tagger = open_tagger(model, int8=int8, threads=threads)
+        self.batch, self.workers = batch, workers
+        x = load_prepared(warm, self.tagger.side)[None]
+        self.tagger.predict(x)  # warm-up, not timed
+
+    def __call__(self, paths: list[Path]) -> tuple[float, list[np.ndarray]]:
+        tagger = self.tagger
+        out, start = [], time.perf_counter()
+        for _, scores in predict_stream(tagger, paths, lambda p: load_prepared(p, tagger.side), self.batch,
+                                        self.workers, Ports(), total=len(paths)):
+            select(scores, tagger.labels)  # the post-processing is part of the pipeline
+            out.append(scores)
+        return time.perf_counter() - start, out
+
+
+class OursStage:
+    """The dataset stage end to end: manifest rows and .tags sidecars included (per-chunk dataset)."""
+
+    def __init__(self, model: Path, workdir: Path):
+        self.model, self.workdir, self.n = model, workdir, 0
+
+    def __call__(self, paths: list[Path]) -> tuple[float, list[np.ndarray]]:
+        from udw.dataset.ingest import import_images
+        from udw.tagging.stage import tag_dataset
+
+        self.n += 1
+        ds = Dataset(self.workdir / f"ds{self.n}", create=True)
+        import_images(ds, paths, mode="link")  # not timed
+        start = time.perf_counter()
+        report = tag_dataset(ds, self.model)
+        seconds = time.perf_counter() - start
+        assert report.done == len(paths), report.summary()
+        return seconds, []
 
 
 def agreement(ref: list[np.ndarray], got: list[np.ndarray], labels) -> dict:
@@ -119,10 +157,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--frames-a", type=int, default=20, help="frames for baseline (a)")
-    ap.add_argument("--batch", type=int, default=0, help="batch size of ours (0: the default)")
+    ap.add_argument("--rounds", type=int, default=5, help="the runs alternate over this many chunks of frames, "
+                                                          "so that all of them see the same machine load")
+    ap.add_argument("--batch", type=int, default=0, help="images per model run in ours (0: the default)")
     ap.add_argument("--workers", type=int, default=2, help="decoding threads of ours")
-    ap.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: its default)")
-    ap.add_argument("--skip", default="", help="comma list of runs to skip: a,b,ours,int8")
+    ap.add_argument("--threads", type=int, default=0, help="onnxruntime threads per run in ours (0: plan)")
+    ap.add_argument("--skip", default="", help="comma list of runs to skip: a,b,ours,int8,stage")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -130,40 +170,60 @@ def main() -> int:
     model, csv_path = folder / "model.onnx", folder / "selected_tags.csv"
     paths = tagging_inputs.frames(args.frames)
     print(f"model {model} ({model.stat().st_size / 1e6:.0f} MB), {len(paths)} frames 1920x1080 PNG, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    rates, outs = {}, {}
-
-    def report(key: str, label: str, seconds: float, n: int) -> None:
-        rates[key] = n / seconds
-        print(f"{label:<58} {n:4d} images {seconds:8.1f} s  {rates[key]:6.3f} img/s", flush=True)
-
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    runs = {}
     if "b" not in skip:
-        sec, outs["b"] = baseline_b(model, csv_path, paths)
-        report("b", "(b) one session, decode one by one", sec, len(paths))
+        runs["b"] = ("(b) one session, decode one by one", BaselineB(model, csv_path, paths[0]))
     if "ours" not in skip:
-        sec, outs["ours"], desc = ours(model, paths, False, args.batch, args.workers, args.threads)
-        report("ours", f"UDW pipeline fp32 [{desc.split(': ', 1)[1]}]", sec, len(paths))
+        runs["ours"] = ("UDW pipeline fp32", Ours(model, paths[0], False, args.batch, args.workers, args.threads))
     if "int8" not in skip:
-        sec, outs["int8"], desc = ours(model, paths, True, args.batch, args.workers, args.threads)
-        report("int8", "UDW pipeline int8 (opt-in)", sec, len(paths))
+        runs["int8"] = ("UDW pipeline int8 (opt-in)", Ours(model, paths[0], True, args.batch, args.workers,
+                                                           args.threads))
+    tmp = Path(tempfile.mkdtemp(prefix="udw-bench-tag-"))
+    if "stage" not in skip:
+        runs["stage"] = ("UDW dataset stage fp32 (+ manifest, sidecars)", OursStage(model, tmp))
+    if "ours" in runs:
+        print(f"ours: {runs['ours'][1].tagger.describe()}")
+    seconds = {k: 0.0 for k in runs}
+    outs: dict[str, list] = {k: [] for k in runs}
+    n = max(1, args.rounds)
+    chunks = [paths[i * len(paths) // n:(i + 1) * len(paths) // n] for i in range(n)]
+    for r, chunk in enumerate(chunks):
+        order = list(runs) if r % 2 == 0 else list(runs)[::-1]
+        for key in order:
+            sec, out = runs[key][1](chunk)
+            seconds[key] += sec
+            outs[key] += out
+        print(f"round {r + 1}/{n}: " + f"{len(chunk)} frames through {', '.join(order)}"
+              + f" (load {os.getloadavg()[0]:.1f})", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    rates = {}
+    print()
+    for key, (label, _) in runs.items():
+        rates[key] = len(paths) / seconds[key]
+        print(f"{label:<50} {len(paths):4d} images {seconds[key]:8.1f} s  {rates[key]:6.3f} img/s")
     if "a" not in skip:
         sec, outs["a"] = baseline_a(model, csv_path, paths[:args.frames_a])
-        report("a", "(a) new session per image", sec, min(len(paths), args.frames_a))
+        rates["a"] = len(outs["a"]) / sec
+        print(f"{'(a) new session per image (first frames only)':<50} {len(outs['a']):4d} images {sec:8.1f} s  "
+              f"{rates['a']:6.3f} img/s")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
-    tagger = open_tagger(model)
+    labels = open_tagger(model).labels
     print()
-    for key, base in (("ours", "a"), ("ours", "b"), ("int8", "b"), ("int8", "ours")):
+    for key, base in (("ours", "a"), ("ours", "b"), ("stage", "b"), ("int8", "b"), ("int8", "ours")):
         if key in rates and base in rates:
             print(f"{key} / ({base}) speed: {rates[key] / rates[base]:.2f}x")
-    if "ours" in outs and "b" in outs:
-        print(f"ours vs (b) outputs: {agreement(outs['b'], outs['ours'], tagger.labels)}")
-    if "a" in outs and "b" in outs:
-        n = len(outs["a"])
-        print(f"(a) vs (b) outputs: {agreement(outs['b'][:n], outs['a'], tagger.labels)}")
-    if "int8" in outs:
+    if outs.get("ours") and outs.get("b"):
+        identical = all(np.array_equal(x, y) for x, y in zip(outs["b"], outs["ours"]))
+        print(f"ours vs (b): bit-identical scores {identical}; {agreement(outs['b'], outs['ours'], labels)}")
+    if outs.get("a") and outs.get("b"):
+        k = len(outs["a"])
+        print(f"(a) vs (b): {agreement(outs['b'][:k], outs['a'], labels)}")
+    if outs.get("int8"):
         ref = outs.get("b") or outs.get("ours")
-        if ref is not None:
-            print(f"int8 vs fp32 agreement: {agreement(ref, outs['int8'], tagger.labels)}")
+        if ref:
+            print(f"int8 vs fp32 agreement: {agreement(ref, outs['int8'], labels)}")
     return 0
 
 

@@ -188,9 +188,43 @@ def test_int8_twin_is_cached_and_close(tiny_tagger, tmp_path):
     fp32 = open_tagger(tiny.onnx)
     int8 = open_tagger(tiny.onnx, int8=True)
     assert int8.quantized and int8.session.path.parent == tmp_path / "cache" / "int8"
-    assert int8.session.path.name.endswith(".int8.onnx") and "(int8)" in int8.name
+    assert int8.session.path.name.endswith((".int8u8.onnx", ".int8s8.onnx")) and "(int8)" in int8.name
     x = np.stack([prepare(im, 64) for im in images(4)])
     assert np.abs(int8.predict(x) - fp32.predict(x)).max() < 0.05
     stamp = int8.session.path.stat().st_mtime_ns
     tagging_model.clear_cache()
     assert open_tagger(tiny.onnx, int8=True).session.path.stat().st_mtime_ns == stamp  # reused
+
+
+def test_cpu_lanes_plan_and_identical_results(tiny_tagger, tmp_path, make_image, monkeypatch):
+    monkeypatch.setattr(tagging_model, "cpu_count", lambda: 4)
+    assert tagging_model.plan_threads(True, 0, True) == (1, 4)
+    assert tagging_model.plan_threads(True, 2, True) == (2, 2)
+    assert tagging_model.plan_threads(True, 0, False) == (0, 1)
+    assert tagging_model.plan_threads(False, 0, True) == (0, 1)      # a GPU: one run at a time
+    monkeypatch.setattr(tagging_model, "cpu_count", lambda: 32)
+    assert tagging_model.plan_threads(True, 0, True) == (4, 8)
+    monkeypatch.setattr(tagging_model, "cpu_count", lambda: 4)
+    tiny = tiny_tagger("v2")
+    many = open_tagger(tiny.onnx)
+    one = open_tagger(tiny.onnx, for_batches=False)
+    assert many.lanes == 4 and one.lanes == 1 and many is not one and "4 parallel runs" in many.describe()
+    paths = [make_image(tmp_path / f"i{i}.png", i, (50 + i, 40)) for i in range(9)]
+    (tmp_path / "i4.png").write_bytes(b"nope")
+    a, b = list(tag_files(many, paths)), list(tag_files(one, paths))
+    assert [p for p, _ in a] == paths == [p for p, _ in b]
+    for (_, ra), (_, rb) in zip(a, b):
+        assert type(ra) is type(rb)
+        if not isinstance(ra, Exception):
+            assert ra.ratings == rb.ratings and ra.general == rb.general  # bit-identical scores
+
+
+def test_int8_weight_kind_follows_the_cpu(monkeypatch):
+    from udw.models import quantize
+
+    monkeypatch.setattr(quantize.platform, "machine", lambda: "x86_64")
+    assert quantize.saturating_u8s8("flags : fpu avx2 fma") is True           # AVX2 only: u8 weights
+    assert quantize.saturating_u8s8("flags : avx2 avx512_vnni") is False      # VNNI: exact s8
+    assert quantize.saturating_u8s8("flags : avx2 avx_vnni") is False
+    monkeypatch.setattr(quantize.platform, "machine", lambda: "arm64")
+    assert quantize.saturating_u8s8("") is False
