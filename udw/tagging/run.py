@@ -1,8 +1,9 @@
-"""Tagging many images: decoding and preparation in threads, overlapped with batched inference.
+"""Tagging many images: decoding and preparation in threads, overlapped with the model's runs.
 
-While the model runs on one batch, worker threads decode and prepare the next ones (Pillow and
-NumPy release the GIL, onnxruntime too), so on a CPU the model never waits for PNG decoding. A bad
-image is reported and skipped; the rest of its batch is still tagged.
+While the model runs, worker threads decode and prepare the next images (Pillow, NumPy and
+onnxruntime release the GIL), so the model never waits for PNG decoding. On a CPU the runs go
+side by side in the tagger's lanes (see model.plan_threads); on a GPU they are batched. A bad
+image is reported and skipped; the rest of its run is still tagged.
 """
 
 from __future__ import annotations
