@@ -160,7 +160,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="the runs alternate over this many chunks of frames, "
                                                           "so that all of them see the same machine load")
     ap.add_argument("--batch", type=int, default=0, help="images per model run in ours (0: the default)")
-    ap.add_argument("--workers", type=int, default=2, help="decoding threads of ours")
+    ap.add_argument("--workers", type=int, default=0, help="decoding threads of ours (0: the default)")
     ap.add_argument("--threads", type=int, default=0, help="onnxruntime threads per run in ours (0: plan)")
     ap.add_argument("--skip", default="", help="comma list of runs to skip: a,b,ours,int8,stage")
     args = ap.parse_args()

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.errors import BadInput, UdwError
 from ..core.ports import Ports
-from .model import Tagger
+from .model import Tagger, cpu_count
 from .postprocess import TagOptions, TagResult, select
 from .preprocess import load_prepared, prepare
 
@@ -33,8 +33,13 @@ def default_batch(tagger: Tagger) -> int:
     return 1 if tagger.session.provider == "CPUExecutionProvider" else 8
 
 
+def default_workers(tagger: Tagger) -> int:
+    """Decoding threads: on a CPU two keep ahead of the model; a GPU takes all that the cores can decode."""
+    return 2 if tagger.session.provider == "CPUExecutionProvider" else max(2, cpu_count())
+
+
 def predict_stream(tagger: Tagger, sources: Iterable[Any], load: Callable[[Any], np.ndarray],
-                   batch_size: int = 0, workers: int = 2, ports: Optional[Ports] = None,
+                   batch_size: int = 0, workers: int = 0, ports: Optional[Ports] = None,
                    total: int = 0) -> Iterator[tuple[Any, Union[np.ndarray, Exception]]]:
     """Yield (source, scores or the error that made it unusable), in input order.
 
@@ -45,7 +50,7 @@ def predict_stream(tagger: Tagger, sources: Iterable[Any], load: Callable[[Any],
     ports = ports or Ports()
     group = batch_size or default_batch(tagger)
     it = iter(sources)
-    loaders = cf.ThreadPoolExecutor(max(1, workers), thread_name_prefix="udw-tag-load")
+    loaders = cf.ThreadPoolExecutor(workers or default_workers(tagger), thread_name_prefix="udw-tag-load")
     runners = cf.ThreadPoolExecutor(max(1, tagger.lanes), thread_name_prefix="udw-tag-run")
     inflight: collections.deque = collections.deque()
 
@@ -109,7 +114,7 @@ def tag_arrays(tagger: Tagger, images: Sequence[Any], options: TagOptions = TagO
 
 def tag_files(tagger: Tagger, paths: Sequence[Union[str, Path]], options: TagOptions = TagOptions(),
               ports: Optional[Ports] = None, batch_size: int = 0,
-              workers: int = 2) -> Iterator[tuple[Path, Union[TagResult, Exception]]]:
+              workers: int = 0) -> Iterator[tuple[Path, Union[TagResult, Exception]]]:
     """Tag image files; unreadable ones come back as a BadInput instead of a result."""
     for path, scores in predict_stream(tagger, [Path(p) for p in paths],
                                        lambda p: load_prepared(p, tagger.side), batch_size, workers,

@@ -24,7 +24,7 @@ from .labels import CHARACTER, GENERAL, RATING, display_name
 from .model import Tagger, TaggerFiles, open_tagger, resolve
 from .postprocess import TagOptions, TagResult, select
 from .preprocess import load_prepared
-from .run import default_batch, predict_many
+from .run import default_batch, default_workers, predict_many
 
 SIDECAR = ".tags"
 
@@ -50,6 +50,7 @@ class TagStage(Stage):
         self.tagger = open_tagger(self.files, ports, self.int8, self.threads, self.extra_dirs)
         # batches are the unit of commit; lanes share each batch, so give every lane several images
         self.batch_size = self.wanted_batch or max(8 * self.tagger.lanes, default_batch(self.tagger))
+        self.load_threads = default_workers(self.tagger)
 
     def load(self, ds: Dataset, item: Item) -> Any:
         try:
