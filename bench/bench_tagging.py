@@ -28,10 +28,12 @@ import numpy as np
 from PIL import Image
 
 from udw.core.manifest import Dataset
+from udw.dataset.ingest import import_images
 from udw.core.ports import Ports
 from udw.tagging import open_tagger, select
 from udw.tagging.preprocess import load_prepared
 from udw.tagging.run import predict_stream
+from udw.tagging.stage import tag_dataset
 
 
 def _helper(name: str):
@@ -123,9 +125,6 @@ class OursStage:
         self.model, self.workdir, self.n = model, workdir, 0
 
     def __call__(self, paths: list[Path]) -> tuple[float, list[np.ndarray]]:
-        from udw.dataset.ingest import import_images
-        from udw.tagging.stage import tag_dataset
-
         self.n += 1
         ds = Dataset(self.workdir / f"ds{self.n}", create=True)
         import_images(ds, paths, mode="link")  # not timed
