@@ -5,7 +5,7 @@
 Model: a randomly initialised ViT-B/16 tagger, 448x448, 10,861 outputs (the WD v3 signature; see
 tagging_inputs.py). Inputs: 1920x1080 PNG frames of the Big Buck Bunny trailer. Baselines:
   (a) a new onnxruntime session (and a re-read tag list) per image, as the popular ComfyUI WD14
-      node does; per-image cost is constant, so it runs on the first --frames-a frames only;
+      node does; per-image cost is constant, so it runs on --frames-a frames spread over the rounds;
   (b) one reused session, each image decoded and prepared, then run, one after the other.
 Both use SmilingWolf's reference preprocessing. Ours: udw.tagging (decoding and preparation in
 threads overlapped with inference, batched), then the opt-in int8 path. Outputs of ours are
@@ -135,6 +135,14 @@ class OursStage:
         return seconds, []
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process, all threads (robust to other users of the machine)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def agreement(ref: list[np.ndarray], got: list[np.ndarray], labels) -> dict:
     """Selected tags (defaults: 0.35 / 0.85) of `got` against `ref`, image by image."""
     jac, exact, rating, top1 = [], 0, 0, 0
@@ -155,7 +163,7 @@ def agreement(ref: list[np.ndarray], got: list[np.ndarray], labels) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=200)
-    ap.add_argument("--frames-a", type=int, default=20, help="frames for baseline (a)")
+    ap.add_argument("--frames-a", type=int, default=20, help="frames for baseline (a), spread over the rounds")
     ap.add_argument("--rounds", type=int, default=5, help="the runs alternate over this many chunks of frames, "
                                                           "so that all of them see the same machine load")
     ap.add_argument("--batch", type=int, default=0, help="images per model run in ours (0: the default)")
@@ -181,31 +189,35 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="udw-bench-tag-"))
     if "stage" not in skip:
         runs["stage"] = ("UDW dataset stage fp32 (+ manifest, sidecars)", OursStage(model, tmp))
+    if "a" not in skip:  # per-image cost is constant: a few frames of each chunk are enough
+        runs["a"] = ("(a) new session per image", lambda ps: baseline_a(model, csv_path, ps))
     if "ours" in runs:
         print(f"ours: {runs['ours'][1].tagger.describe()}")
     seconds = {k: 0.0 for k in runs}
+    cpu = {k: 0.0 for k in runs}
+    count = {k: 0 for k in runs}
     outs: dict[str, list] = {k: [] for k in runs}
     n = max(1, args.rounds)
     chunks = [paths[i * len(paths) // n:(i + 1) * len(paths) // n] for i in range(n)]
     for r, chunk in enumerate(chunks):
         order = list(runs) if r % 2 == 0 else list(runs)[::-1]
         for key in order:
-            sec, out = runs[key][1](chunk)
+            frames = chunk[:max(1, args.frames_a // n)] if key == "a" else chunk
+            before = _cpu_seconds()
+            sec, out = runs[key][1](frames)
+            cpu[key] += _cpu_seconds() - before
             seconds[key] += sec
+            count[key] += len(frames)
             outs[key] += out
-        print(f"round {r + 1}/{n}: " + f"{len(chunk)} frames through {', '.join(order)}"
-              + f" (load {os.getloadavg()[0]:.1f})", flush=True)
+        print(f"round {r + 1}/{n}: {len(chunk)} frames through {', '.join(order)} (load {os.getloadavg()[0]:.1f})",
+              flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     rates = {}
     print()
     for key, (label, _) in runs.items():
-        rates[key] = len(paths) / seconds[key]
-        print(f"{label:<50} {len(paths):4d} images {seconds[key]:8.1f} s  {rates[key]:6.3f} img/s")
-    if "a" not in skip:
-        sec, outs["a"] = baseline_a(model, csv_path, paths[:args.frames_a])
-        rates["a"] = len(outs["a"]) / sec
-        print(f"{'(a) new session per image (first frames only)':<50} {len(outs['a']):4d} images {sec:8.1f} s  "
-              f"{rates['a']:6.3f} img/s")
+        rates[key] = count[key] / seconds[key]
+        print(f"{label:<48} {count[key]:4d} images {seconds[key]:7.1f} s  {rates[key]:6.3f} img/s  "
+              f"{cpu[key] / count[key]:5.2f} CPU-s/img")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
     labels = open_tagger(model).labels
@@ -217,8 +229,9 @@ def main() -> int:
         identical = all(np.array_equal(x, y) for x, y in zip(outs["b"], outs["ours"]))
         print(f"ours vs (b): bit-identical scores {identical}; {agreement(outs['b'], outs['ours'], labels)}")
     if outs.get("a") and outs.get("b"):
-        k = len(outs["a"])
-        print(f"(a) vs (b): {agreement(outs['b'][:k], outs['a'], labels)}")
+        k = max(1, args.frames_a // n)
+        same = [outs["b"][i * len(paths) // n + j] for i in range(n) for j in range(k)]
+        print(f"(a) vs (b): {agreement(same[:len(outs['a'])], outs['a'], labels)}")
     if outs.get("int8"):
         ref = outs.get("b") or outs.get("ours")
         if ref:
