@@ -38,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--int8", action="store_true", help="int8 dynamic quantization (faster on CPU; made once)")
     p.add_argument("--cpu", action="store_true", help="CPU only (default: best available provider)")
     p.add_argument("--provider", action="append", help="onnxruntime provider to try, best first (repeatable)")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: one per core)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="onnxruntime threads per model run (0: on a CPU, single-threaded runs side by side, "
+                        "one per core)")
     p.add_argument("--batch", type=int, default=0, help="images per model run (0: per model/provider)")
     p.add_argument("--no-sidecars", action="store_true", help="do not write .tags files")
     p.add_argument("--json", help="also write one JSON file of item -> rating and tag -> confidence")
