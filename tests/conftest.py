@@ -80,6 +80,7 @@ class FakeComfy:
         self.routes = self._server(monkeypatch)
         self.pack = self._import_pack(monkeypatch)
         self.nodes = self.pack.NODE_CLASS_MAPPINGS
+        self.core_nodes = _core_nodes(self)  # the few stock nodes that shipped workflows use
 
     def _folder_paths(self) -> types.ModuleType:
         fp = types.ModuleType("folder_paths")
@@ -88,7 +89,9 @@ class FakeComfy:
         pt = {".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"}
         fp.folder_names_and_paths = {k: ([str(self.base / "models" / k)], pt)
                                      for k in ("checkpoints", "loras", "vae", "embeddings")}
+        fp.folder_names_and_paths["custom_nodes"] = ([str(self.base / "custom_nodes")], set())
         fp.get_user_directory = lambda: str(self.base / "user")
+        fp.get_annotated_filepath = lambda name: str(self.base / "input" / name)
         fp.get_input_directory = lambda: str(self.base / "input")
         fp.get_output_directory = lambda: str(self.base / "output")
         fp.get_temp_directory = lambda: str(self.base / "temp")
@@ -167,8 +170,11 @@ class FakeComfy:
         return sys.modules[name]
 
     # -- running nodes and API-format workflows the way ComfyUI's executor does -------------
+    def node_class(self, class_type: str):
+        return self.nodes.get(class_type) or self.core_nodes[class_type]
+
     def validate(self, class_type: str, inputs: dict):
-        cls = self.nodes[class_type]
+        cls = self.node_class(class_type)
         check = getattr(cls, "VALIDATE_INPUTS", None)
         if check is None:
             return True
@@ -180,7 +186,7 @@ class FakeComfy:
         ok = self.validate(class_type, inputs)
         if ok is not True:
             raise ValueError(f"validation failed: {ok}")
-        cls = self.nodes[class_type]
+        cls = self.node_class(class_type)
         hidden = cls.INPUT_TYPES().get("hidden", {})
         if "unique_id" in hidden:
             inputs["unique_id"] = unique_id
@@ -190,24 +196,87 @@ class FakeComfy:
         return tuple(out), None
 
     def run_workflow(self, api: dict) -> dict:
-        """Execute an API-format graph (links are [node_id, output_index]); returns outputs by id."""
-        done: dict[str, tuple] = {}
+        """Execute an API-format graph (links are [node_id, output_index]); returns outputs by id.
 
-        def value(v):
+        As ComfyUI's executor does, every value travels as a list: a node whose inputs are lists
+        runs once per element (unless INPUT_IS_LIST), and OUTPUT_IS_LIST outputs are lists of
+        results. Returned slots are single values, except for list outputs and mapped runs.
+        """
+        done: dict[str, list[list]] = {}
+
+        def value(v) -> list:
             if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str):
                 return resolve(v[0])[v[1]]
-            return v
+            return [v]
 
-        def resolve(node_id):
+        def resolve(node_id) -> list[list]:
             if node_id not in done:
                 node = api[node_id]
+                cls = self.node_class(node["class_type"])
                 inputs = {k: value(v) for k, v in node["inputs"].items()}
-                done[node_id], _ = self.run(node["class_type"], unique_id=node_id, **inputs)
+                if getattr(cls, "INPUT_IS_LIST", False):
+                    calls = [inputs]
+                else:
+                    n = max((len(v) for v in inputs.values()), default=1)
+                    calls = [{k: v[min(i, len(v) - 1)] for k, v in inputs.items()} for i in range(n)]
+                is_list = getattr(cls, "OUTPUT_IS_LIST", ())
+                slots: list[list] = [[] for _ in cls.RETURN_TYPES]
+                for call in calls:
+                    result, _ = self.run(node["class_type"], unique_id=node_id, **call)
+                    for j, r in enumerate(result):
+                        slots[j].extend(r) if j < len(is_list) and is_list[j] else slots[j].append(r)
+                done[node_id] = slots
             return done[node_id]
 
         for node_id in api:
             resolve(node_id)
-        return done
+        out = {}
+        for node_id, slots in done.items():
+            is_list = getattr(self.node_class(api[node_id]["class_type"]), "OUTPUT_IS_LIST", ())
+            out[node_id] = tuple(s[0] if len(s) == 1 and not (j < len(is_list) and is_list[j]) else s
+                                 for j, s in enumerate(slots))
+        return out
+
+
+def _core_nodes(fake: "FakeComfy") -> dict:
+    """LoadImage and PreviewAny as ComfyUI 0.3.64 has them (nodes.py, comfy_extras/nodes_preview_any.py)."""
+    import torch
+    from PIL import ImageOps
+
+    class LoadImage:
+        RETURN_TYPES = ("IMAGE", "MASK")
+        FUNCTION = "load_image"
+
+        @classmethod
+        def INPUT_TYPES(cls):
+            files = sorted(p.name for p in (fake.base / "input").iterdir() if p.is_file())
+            return {"required": {"image": (files, {"image_upload": True})}}
+
+        def load_image(self, image):
+            i = ImageOps.exif_transpose(Image.open(fake.base / "input" / image))
+            rgb = torch.from_numpy(np.array(i.convert("RGB")).astype(np.float32) / 255.0)[None,]
+            if "A" in i.getbands():
+                mask = 1.0 - torch.from_numpy(np.array(i.getchannel("A")).astype(np.float32) / 255.0)
+            else:
+                mask = torch.zeros((64, 64), dtype=torch.float32)
+            return (rgb, mask.unsqueeze(0))
+
+    class PreviewAny:
+        RETURN_TYPES = ()
+        FUNCTION = "main"
+        OUTPUT_NODE = True
+
+        @classmethod
+        def INPUT_TYPES(cls):
+            return {"required": {"source": ("*", {})}}
+
+        def main(self, source=None):
+            value = source if isinstance(source, str) else json.dumps(source)
+            fake.previews.append(value)
+            return {"ui": {"text": (value,)}}
+
+    fake.previews = []
+    return {"LoadImage": LoadImage, "PreviewAny": PreviewAny}
 
 
 def _fake_comfy_samplers() -> types.ModuleType:
@@ -598,3 +667,67 @@ def make_clip(path, shots=((6, 2, 0), (4, 3, 0), (5, 2, 0)), size=(160, 96), fps
 def make_clip_fixture():
     pytest.importorskip("av")
     return make_clip
+
+# -- tiny WD14-style taggers built by the tests ------------------------------------------------
+TAG_ROWS = [  # (name, category) in output order, like selected_tags.csv
+    ("general", 9), ("sensitive", 9), ("questionable", 9), ("explicit", 9),
+    ("1girl", 0), ("solo", 0), ("long_hair", 0), ("hair", 0), ("very_long_hair", 0), ("smile", 0),
+    ("white_background", 0), ("red_theme", 0), ("blue_theme", 0), ("hat", 0), ("chat", 0),
+    (">_<", 0), ("^_^", 0), ("school_uniform", 0), ("simple_background", 0), ("outdoors", 0),
+    ("hatsune_miku", 4), ("kaname_madoka", 4), ("ganyu_(genshin_impact)", 4),
+]
+
+
+class TinyTagger:
+    """An ONNX tagger with a WD14 signature: scores = sigmoid(W . mean BGR/255 + b).
+
+    family "v3": input `input` [batch, S, S, 3], output `output` [batch, N];
+    family "v2": input `input_1:0` [1, S, S, 3], output `predictions_sigmoid` [1, N].
+    """
+
+    def __init__(self, folder: Path, family: str = "v3", side: int = 64, seed: int = 0,
+                 onnx_name: str = "model.onnx", csv_name: str = "selected_tags.csv", rows=TAG_ROWS):
+        onnx = pytest.importorskip("onnx")
+        from onnx import TensorProto, helper, numpy_helper
+
+        rng = np.random.default_rng(seed)
+        n = len(rows)
+        self.w = rng.normal(0, 6, (3, n)).astype(np.float32)
+        self.b = rng.normal(-1, 2, n).astype(np.float32)
+        self.side, self.family, self.rows = side, family, rows
+        inp, out = ("input_1:0", "predictions_sigmoid") if family == "v2" else ("input", "output")
+        batch = 1 if family == "v2" else "batch"
+        nodes = [
+            helper.make_node("ReduceMean", [inp], ["m"], axes=[1, 2], keepdims=0),
+            helper.make_node("Div", ["m", "k255"], ["f"]),
+            helper.make_node("MatMul", ["f", "W"], ["z"]),
+            helper.make_node("Add", ["z", "B"], ["logits"]),
+            helper.make_node("Sigmoid", ["logits"], [out]),
+        ]
+        inits = [numpy_helper.from_array(np.array(255.0, np.float32), "k255"),
+                 numpy_helper.from_array(self.w, "W"), numpy_helper.from_array(self.b, "B")]
+        graph = helper.make_graph(
+            nodes, f"tiny-{family}",
+            [helper.make_tensor_value_info(inp, TensorProto.FLOAT, [batch, side, side, 3])],
+            [helper.make_tensor_value_info(out, TensorProto.FLOAT, [batch, n])], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        folder.mkdir(parents=True, exist_ok=True)
+        self.onnx = folder / onnx_name
+        onnx.save(model, str(self.onnx))
+        self.csv = folder / csv_name
+        lines = ["tag_id,name,category,count"] + [f"{i},{name},{cat},{1000 - i}" for i, (name, cat) in enumerate(rows)]
+        self.csv.write_text("\n".join(lines) + "\n")
+
+    def expected(self, prepared: np.ndarray) -> np.ndarray:
+        """Scores for one prepared (S, S, 3) BGR image, computed with NumPy."""
+        f = prepared.reshape(-1, 3).mean(0) / 255.0
+        return 1.0 / (1.0 + np.exp(-(f @ self.w + self.b)))
+
+
+@pytest.fixture
+def tiny_tagger(tmp_path):
+    """A factory: tiny_tagger(family="v3", folder=None, **kw) -> TinyTagger."""
+    def make(family: str = "v3", folder: Path = None, **kw) -> TinyTagger:
+        return TinyTagger(folder or tmp_path / f"tagger-{family}", family, **kw)
+    return make

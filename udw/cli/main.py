@@ -10,11 +10,11 @@ from typing import Optional, Sequence
 from .. import __version__
 from ..core.errors import UdwError
 from . import (commands_app, commands_dataset, commands_dedupe, commands_faces, commands_gallery, commands_models,
-               commands_pose, commands_video)
+               commands_pose, commands_tagging, commands_video)
 
 # Each module adds its verbs with register(subparsers); a verb's handler is set as `func`.
-COMMAND_MODULES = [commands_dataset, commands_video, commands_dedupe, commands_faces, commands_gallery,
-                   commands_models, commands_pose, commands_app]
+COMMAND_MODULES = [commands_dataset, commands_video, commands_dedupe, commands_tagging, commands_faces,
+                   commands_gallery, commands_models, commands_pose, commands_app]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,7 +48,8 @@ def to_rgb(im: Image.Image, keep_alpha: bool = False) -> Image.Image:
         im = Image.fromarray(np.clip(arr / top * 255.0, 0, 255).astype(np.uint8))
     elif im.mode == "F":
         im = Image.fromarray(np.clip(np.asarray(im) * 255.0, 0, 255).astype(np.uint8))
-    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and (
+        "transparency" in im.info or getattr(im.palette, "mode", "") == "RGBA"))  # palette with alpha
     if keep_alpha and has_alpha:
         return im.convert("RGBA")
     if has_alpha:

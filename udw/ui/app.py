@@ -13,10 +13,11 @@ from .sections import frames as frames_section
 from .sections import gallery as gallery_section
 from .sections import models as models_section
 from .sections import pose as pose_section
+from .sections import tagging as tagging_section
 
 # Each section module has build(host) and is shown as one tab, in this order.
-SECTIONS = [dataset_section, frames_section, dedupe_section, faces_section, arrange_section, gallery_section,
-            models_section, pose_section]
+SECTIONS = [dataset_section, frames_section, dedupe_section, tagging_section, faces_section, arrange_section,
+            gallery_section, models_section, pose_section]
 
 
 def build_blocks(host: UiHost) -> gr.Blocks:
