@@ -189,3 +189,18 @@ def load_workflow(name: str) -> dict:
 @pytest.fixture(name="load_workflow")
 def load_workflow_fixture():
     return load_workflow
+
+
+# -- a local Ray for the scale-out tests -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def ray_local():
+    """One private Ray instance (2 CPUs, no dashboard, bound to 127.0.0.1) for the whole session."""
+    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "udw-studio[ray]")')
+    pytest.importorskip("ray.data")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 log_to_driver=False, configure_logging=False)
+    yield ray
+    if started:
+        ray.shutdown()
