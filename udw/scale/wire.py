@@ -32,25 +32,35 @@ from ..core.stages import Stage
 
 def pack_stage(stage: Stage) -> bytes:
     """The stage without its transient attributes, pickled (cloudpickle, as Ray does)."""
+    return pack_object(stage)
+
+
+def pack_object(obj: Any) -> bytes:
+    """An object (stage or job) as (class, attributes), `transient` attributes left out."""
     from ray import cloudpickle
 
-    register_by_value(type(stage))
-    state = dict(stage.__dict__)
-    for name in getattr(stage, "transient", ()):
+    register_by_value(type(obj))
+    state = dict(obj.__dict__)
+    for name in getattr(obj, "transient", ()):
         if name in state:
             state[name] = None
     try:
-        return cloudpickle.dumps((type(stage), state), protocol=5)
+        return cloudpickle.dumps((type(obj), state), protocol=5)
     except Exception as exc:  # noqa: BLE001 - pickling raises many types; name the culprit
-        raise UdwError(f"stage {stage.name!r} cannot be sent to Ray workers: {_culprit(state, exc)}",
-                       "list the attribute in the stage's `transient` and rebuild it in prepare_worker()") from exc
+        label = getattr(obj, "name", type(obj).__name__)
+        raise UdwError(f"{label!r} cannot be sent to Ray workers: {_culprit(state, exc)}",
+                       "list the attribute in the class's `transient` and rebuild it in prepare_worker()") from exc
 
 
 def unpack_stage(blob: bytes) -> Stage:
+    return unpack_object(blob)
+
+
+def unpack_object(blob: bytes) -> Any:
     cls, state = pickle.loads(blob)
-    stage = cls.__new__(cls)
-    stage.__dict__.update(state)
-    return stage
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
 
 
 def _culprit(state: dict, exc: Exception) -> str:
