@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from .. import __version__
 from ..core.errors import UdwError
 from . import commands_dataset, commands_app
+from .engine_options import add_to_verbs, engine_from_args, engine_scope
 
 # Each module adds its verbs with register(subparsers); a verb's handler is set as `func`.
 COMMAND_MODULES = [commands_dataset, commands_app]
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    add_to_verbs(sub)  # --engine local|ray on every verb that runs stages
     return parser
 
 
@@ -37,7 +39,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with engine_scope(engine_from_args(args)):
+            return int(args.func(args) or 0)
     except UdwError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
