@@ -45,11 +45,12 @@ blocks.close()
 
 
 # What each host pins beside its gradio (A1111 1.10.1's requirements_versions.txt; Forge's
-# huggingface_hub < 1, which still has HfFolder).
+# huggingface_hub < 1 (HfFolder), pydantic < 2.11 and a starlette that still takes the old
+# TemplateResponse call, as gradio 4.44 needs).
 HOST_PINS = {
     "gradio==3.41.2": ["fastapi==0.94.0", "starlette==0.26.1", "httpx==0.24.1", "httpcore==0.15.0",
                        "anyio==3.7.1", "pydantic==1.10.27", "numpy==1.26.2", "Pillow==9.5.0"],
-    "gradio==4.44.1": ["huggingface_hub<1"],
+    "gradio==4.44.1": ["huggingface_hub<1", "pydantic==2.10.6", "fastapi==0.112.4"],
 }
 
 
