@@ -110,3 +110,12 @@ def plan_actors(ray: Any, settings: EngineSettings, batches: int) -> ActorPlan:
     fit = math.floor(gpus_total / gpus) if gpus else math.floor(cpus_total / cpus)
     actors = settings.actors or max(1, fit)
     return ActorPlan(max(1, min(actors, batches)), cpus, gpus)
+
+
+def cluster_summary(settings: EngineSettings) -> str:
+    """One line about the cluster the settings reach (connects if needed)."""
+    ray = connect(settings)
+    res = ray.cluster_resources()
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    gpus = f", {res.get('GPU', 0):g} GPUs" if res.get("GPU") else ", no GPU"
+    return f"Ray {ray.__version__}: {len(nodes)} node(s), {res.get('CPU', 0):g} CPUs{gpus}"

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
+from ..core.engine import EngineSettings
 from ..core.paths import Roots
 from ..core.ports import Ports
 
@@ -16,6 +17,7 @@ class UiHost:
 
     `host_cancelled` lets a host add its own stop signal (A1111's Interrupt button);
     `send_to_txt2img` is set where the host can take a prompt.
+    `engine` says where pipeline stages run (None: here); set from the Engine panel.
     """
 
     name: str
@@ -25,6 +27,7 @@ class UiHost:
     allow_download: bool = False
     host_cancelled: Callable[[], bool] = lambda: False
     send_to_txt2img: Optional[Callable[..., Any]] = None
+    engine: Optional[EngineSettings] = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
@@ -41,4 +44,4 @@ class UiHost:
         return Ports(progress=report,
                      cancelled=lambda: self._stop.is_set() or self.host_cancelled(),
                      model_dirs=self.model_dirs, providers=self.providers,
-                     allow_download=self.allow_download)
+                     allow_download=self.allow_download, engine=self.engine)
