@@ -1,8 +1,8 @@
 """ComfyUI adapter: thin node classes over the `udw` core. Each module exports MAPPINGS."""
 
-from . import dataset_nodes
+from . import dataset_nodes, engine_nodes
 
-_MODULES = [dataset_nodes]
+_MODULES = [dataset_nodes, engine_nodes]
 
 NODE_CLASS_MAPPINGS: dict = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict = {}

@@ -78,9 +78,11 @@ def _one(job: RemoteJob, view: DatasetView, task: dict, worker: str) -> Outcome:
 class JobWorker:
     """map_batches callable class for RemoteJobs (the job pickled with cloudpickle)."""
 
-    def __init__(self, blob: bytes, root: str, ports: dict):
+    def __init__(self, blob: bytes, root: str, ports: dict, alias: str = ""):
+        from .naming import install_alias
         from .wire import unpack_object
 
+        install_alias(alias)
         self.name = worker_name()
         self.failure: Optional[BaseException] = None
         try:

@@ -12,6 +12,7 @@ import contextlib
 from typing import Any, Iterator, Optional, Sequence
 
 from ..core.errors import UdwError
+from .naming import canonical_class, pack_prefix
 from .runtime import ActorPlan, worker_runtime_env
 
 
@@ -20,6 +21,8 @@ def stream_map(ray: Any, blocks: Sequence[Any], worker_cls: type, worker_kwargs:
                max_tasks_in_flight: int = 2) -> Iterator[Any]:
     """Yield result tables (pyarrow) as workers finish blocks; closing the iterator stops the job."""
     source = ray.data.from_arrow(list(blocks))
+    worker_cls = canonical_class(worker_cls)  # importable by name on every worker
+    worker_kwargs = {**worker_kwargs, "alias": pack_prefix()}
     compute = ray.data.ActorPoolStrategy(size=plan.actors, max_tasks_in_flight_per_actor=max_tasks_in_flight)
     mapped = source.map_batches(
         worker_cls, batch_size=batch_rows, batch_format="pyarrow", zero_copy_batch=True,

@@ -111,6 +111,9 @@ def register_by_value(cls: type) -> None:
     """
     from ray import cloudpickle
 
-    name = cls.__module__
-    if name.split(".")[0] != "udw" and name in sys.modules and name != "__main__":
+    from .naming import pack_prefix
+
+    name, prefix = cls.__module__, pack_prefix()
+    ours = name == "udw" or name.startswith("udw.") or (prefix and name.startswith(f"{prefix}.udw."))
+    if not ours and name in sys.modules and name != "__main__":
         cloudpickle.register_pickle_by_value(sys.modules[name])

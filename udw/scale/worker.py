@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from ..core.errors import UdwError
 from ..core.stages import LOAD_ERRORS, item_error_reason
+from .naming import install_alias
 from .view import DatasetView
 from .wire import encode_result, item_from_wire, unpack_stage, worker_ports
 
@@ -53,7 +54,8 @@ def worker_name() -> str:
 class StageWorker:
     """map_batches callable class: (stage blob, worker root, ports spec) -> results per batch."""
 
-    def __init__(self, blob: bytes, root: str, ports: dict):
+    def __init__(self, blob: bytes, root: str, ports: dict, alias: str = ""):
+        install_alias(alias)  # before unpickling: the stage may come from a host-named package
         self.name = worker_name()
         self.failure: Optional[BaseException] = None
         try:
