@@ -41,14 +41,20 @@ def run_batches(ds: Dataset, stage: Stage, key: str, todo: list[int], ports: Por
     kwargs = {"blob": pack_stage(stage), "root": settings.worker_root or str(ds.root), "ports": ports_spec(ports)}
     ports.logger.info("%s on Ray: %d items in %d blocks, %s", stage.name, len(todo), len(blocks), plan.describe())
     workers: Counter = Counter()
-    busy = 0.0
+    busy = committing = 0.0
+    first = None
     seen: set[int] = set()
     start = time.perf_counter()
     with ds.db() as conn:
         for table in stream_map(ray, blocks, StageWorker, kwargs, plan, size):
+            t0 = time.perf_counter()
+            first = first if first is not None else t0 - start
             busy += commit_table(ds, stage, key, conn, table, seen, report, workers)
+            committing += time.perf_counter() - t0
             ports.step(report.done + len(report.failed), len(todo))
     report.stats.update(ray_stats(plan, workers, busy, time.perf_counter() - start))
+    report.stats.update(ray_first_result_seconds=round(first or 0.0, 3),
+                        ray_driver_commit_seconds=round(committing, 3), ray_blocks=len(blocks))
 
 
 def item_blocks(ds: Dataset, todo: list[int], size: int) -> list[Any]:
