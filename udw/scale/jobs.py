@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from ..core.engine import EngineSettings
 from ..core.errors import UdwError
 from ..core.ports import Ports
-from .view import DatasetView
+from .view import DatasetView, worker_view
 from .wire import decode_result, encode_result, ports_spec, worker_ports
 from .worker import fatal_table, result_table, worker_name
 
@@ -59,10 +59,13 @@ def run_tasks(job: RemoteJob, root: str, tasks: Sequence[dict], ports: Ports,
 
 
 def _run_here(job: RemoteJob, root: str, tasks: Sequence[dict], ports: Ports) -> Iterator[Outcome]:
-    view = DatasetView(root, job.name)
+    view = worker_view(root, job.name)
     job.prepare_worker(view, ports)
     for task in tasks:
-        yield _one(job, view, task, "local")
+        out = _one(job, view, task, "local")
+        if hasattr(view, "flush"):
+            view.flush()
+        yield out
 
 
 def _one(job: RemoteJob, view: DatasetView, task: dict, worker: str) -> Outcome:
@@ -87,7 +90,7 @@ class JobWorker:
         self.failure: Optional[BaseException] = None
         try:
             self.job = unpack_object(blob)
-            self.view = DatasetView(root, self.job.name).check()
+            self.view = worker_view(root, self.job.name)
             self.job.prepare_worker(self.view, worker_ports(ports))
         except UdwError as exc:
             self.failure = exc
@@ -99,6 +102,8 @@ class JobWorker:
         tasks = [json.loads(t) for t in batch.column("task").to_pylist()]
         try:
             outs = [_one(self.job, self.view, t, self.name) for t in tasks]
+            if hasattr(self.view, "flush"):
+                self.view.flush()
         except UdwError as exc:  # a problem for the whole run (output not writable, ...)
             return fatal_table(ids, exc, self.name)
         table = result_table(ids, [o.ok for o in outs], [o.error for o in outs],

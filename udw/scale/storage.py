@@ -115,3 +115,45 @@ def open_input(src: str, mode: str = "rb") -> Any:
         return open(src, mode)
     fs, path = filesystem(src)
     return fs.open(path, mode)
+
+
+def sync(root: Union[str, Path], url: str, direction: str) -> int:
+    """Copy a dataset folder to ('push') or from ('pull') its mirror; only missing or resized files.
+
+    The manifest itself never goes to the mirror this way: it is the driver's, and a pull never
+    overwrites it (copy `udw-manifest.sqlite` by hand for a backup, when no stage runs).
+    """
+    from ..core.atomic import TEMP_MARK, atomic_path
+    from ..core.manifest import MANIFEST_NAME
+
+    if direction not in ("push", "pull"):
+        raise BadInput(f"unknown direction {direction!r}", "use push or pull")
+    root = Path(root)
+    fs, base = filesystem(url.rstrip("/"))
+    skip = (MANIFEST_NAME, f"{MANIFEST_NAME}-wal", f"{MANIFEST_NAME}-shm")
+    if direction == "push":
+        local = {p.relative_to(root).as_posix(): p.stat().st_size for p in root.rglob("*")
+                 if p.is_file() and p.name not in skip and TEMP_MARK not in p.name}
+        remote = _listing(fs, base)
+        todo = [rel for rel, size in sorted(local.items()) if remote.get(rel) != size]
+        for rel in todo:
+            fs.makedirs(f"{base}/{rel}".rsplit("/", 1)[0], exist_ok=True)
+            fs.put_file(str(root / rel), f"{base}/{rel}")
+        return len(todo)
+    remote = _listing(fs, base)
+    todo = [rel for rel, size in sorted(remote.items()) if rel.rsplit("/", 1)[-1] not in skip
+            and TEMP_MARK not in rel and not ((root / rel).is_file() and (root / rel).stat().st_size == size)]
+    for rel in todo:
+        with atomic_path(root / rel) as tmp:
+            fs.get_file(f"{base}/{rel}", str(tmp))
+    return len(todo)
+
+
+def _listing(fs: Any, base: str) -> dict[str, int]:
+    try:
+        found = fs.find(base, detail=True)
+    except FileNotFoundError:
+        return {}
+    strip = fs._strip_protocol(base).rstrip("/") + "/"
+    return {fs._strip_protocol(path)[len(strip):]: info.get("size", -1) for path, info in found.items()
+            if info.get("type") != "directory"}

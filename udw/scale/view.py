@@ -15,8 +15,9 @@ from ..core.errors import BadInput, UdwError
 from ..core.manifest import MANIFEST_NAME, Item
 
 
-class ManifestInWorker(UdwError):
-    """A stage read or wrote the manifest from a remote worker."""
+class ManifestInWorker(UdwError, AttributeError):
+    """A stage read or wrote the manifest from a remote worker (an AttributeError too, so that
+    `hasattr(view, ...)` stays a plain question)."""
 
 
 class DatasetView:
@@ -49,3 +50,70 @@ class DatasetView:
 
     def __repr__(self) -> str:
         return f"DatasetView({str(self.root)!r})"
+
+
+class StagedView(DatasetView):
+    """A worker's view of a dataset mirrored in object storage (`worker_root` is a URL).
+
+    `abspath()` downloads the item's file into a private scratch folder on first use; files a
+    stage writes under `root` are uploaded by `flush()` (called after each batch, before the
+    results go back, so the driver never commits a row whose file is not in the store yet), and
+    the scratch folder is emptied, so a worker's disk holds one batch at a time.
+    """
+
+    def __init__(self, url: str, stage: str = "", scratch: Union[str, Path, None] = None):
+        import tempfile
+
+        from .storage import filesystem
+
+        self.url = url.rstrip("/")
+        self.fs, self.base = filesystem(self.url)
+        super().__init__(Path(scratch or tempfile.mkdtemp(prefix="udw-stage-")), stage)
+        self.fetched: dict[Path, tuple[int, int]] = {}
+
+    def check(self) -> "StagedView":
+        try:
+            self.fs.makedirs(self.base, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"the dataset mirror {self.url} cannot be reached from this worker ({exc})",
+                           "check the URL and the workers' credentials") from exc
+        return self
+
+    def abspath(self, item: Union[Item, str]) -> Path:
+        rel = item.path if isinstance(item, Item) else item
+        local = self.root / rel
+        if local not in self.fetched and not local.exists():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.fs.get_file(f"{self.base}/{rel}", str(local))
+            except FileNotFoundError:
+                return local  # not in the store (yet): the stage reports it, or creates it
+            st = local.stat()
+            self.fetched[local] = (st.st_size, st.st_mtime_ns)
+        return local
+
+    def flush(self) -> int:
+        """Upload what the batch wrote (new or changed files), then empty the scratch folder."""
+        import shutil
+
+        from ..core.atomic import TEMP_MARK
+
+        sent = 0
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and TEMP_MARK not in p.name):
+            st = path.stat()
+            if self.fetched.get(path) != (st.st_size, st.st_mtime_ns):
+                rel = path.relative_to(self.root).as_posix()
+                self.fs.makedirs(f"{self.base}/{rel}".rsplit("/", 1)[0], exist_ok=True)
+                self.fs.put_file(str(path), f"{self.base}/{rel}")
+                sent += 1
+        for child in list(self.root.iterdir()):
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+        self.fetched.clear()
+        return sent
+
+
+def worker_view(root: str, stage: str = "") -> DatasetView:
+    """A StagedView for a URL root (file:// too), else a plain view of a mounted folder."""
+    from .storage import is_url
+
+    return (StagedView(root, stage) if is_url(root) else DatasetView(root, stage)).check()

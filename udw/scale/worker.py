@@ -16,7 +16,7 @@ from typing import Any, Optional
 from ..core.errors import UdwError
 from ..core.stages import LOAD_ERRORS, item_error_reason
 from .naming import install_alias
-from .view import DatasetView
+from .view import worker_view
 from .wire import encode_result, item_from_wire, unpack_stage, worker_ports
 
 RESULT_COLUMNS = ("id", "ok", "error", "result", "seconds", "worker", "fatal")
@@ -60,7 +60,7 @@ class StageWorker:
         self.failure: Optional[BaseException] = None
         try:
             self.stage = unpack_stage(blob)
-            self.view = DatasetView(root, self.stage.name).check()
+            self.view = worker_view(root, self.stage.name)
             self.stage.prepare_worker(self.view, worker_ports(ports))
         except UdwError as exc:  # sent back with the first batch (see result_table)
             self.failure = exc
@@ -72,7 +72,11 @@ class StageWorker:
         if self.failure is not None:
             return fatal_table(ids, self.failure, self.name)
         try:
-            return self._run(batch)
+            table = self._run(batch)
+            flush = getattr(self.view, "flush", None)
+            if flush is not None:  # a mirrored dataset: outputs reach the store before the driver commits
+                flush()
+            return table
         except UdwError as exc:
             return fatal_table(ids, exc, self.name)
 
