@@ -1,8 +1,8 @@
 """ComfyUI adapter: thin node classes over the `udw` core. Each module exports MAPPINGS."""
 
-from . import dataset_nodes, engine_nodes
+from . import checkpoint_nodes, dataset_nodes, engine_nodes, faces_nodes, look_nodes, pose_nodes, pose_transfer
 
-_MODULES = [dataset_nodes, engine_nodes]
+_MODULES = [dataset_nodes, faces_nodes, engine_nodes, checkpoint_nodes, look_nodes, pose_nodes, pose_transfer]
 
 NODE_CLASS_MAPPINGS: dict = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict = {}

@@ -71,8 +71,11 @@ class FakeComfy:
         comfy.__path__ = []
         comfy.utils = self._utils()
         comfy.model_management = self._model_management()
+        comfy.sd = _fake_comfy_sd(comfy.utils)
+        comfy.samplers = _fake_comfy_samplers()
         for name, mod in (("comfy", comfy), ("comfy.utils", comfy.utils),
-                          ("comfy.model_management", comfy.model_management)):
+                          ("comfy.model_management", comfy.model_management), ("comfy.sd", comfy.sd),
+                          ("comfy.samplers", comfy.samplers)):
             monkeypatch.setitem(sys.modules, name, mod)
         self.pack = self._import_pack(monkeypatch)
         self.nodes = self.pack.NODE_CLASS_MAPPINGS
@@ -80,7 +83,11 @@ class FakeComfy:
     def _folder_paths(self) -> types.ModuleType:
         fp = types.ModuleType("folder_paths")
         fp.models_dir = str(self.base / "models")
-        fp.folder_names_and_paths = {}
+        # as in ComfyUI's folder_paths: the model folders every install has
+        pt = {".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"}
+        fp.folder_names_and_paths = {k: ([str(self.base / "models" / k)], pt)
+                                     for k in ("checkpoints", "loras", "vae", "embeddings")}
+        fp.get_user_directory = lambda: str(self.base / "user")
         fp.get_input_directory = lambda: str(self.base / "input")
         fp.get_output_directory = lambda: str(self.base / "output")
         fp.get_temp_directory = lambda: str(self.base / "temp")
@@ -88,9 +95,11 @@ class FakeComfy:
 
         def get_filename_list(key):
             out = []
-            for folder in fp.folder_names_and_paths.get(key, ([], set()))[0]:
+            folders, exts = fp.folder_names_and_paths.get(key, ([], set()))
+            for folder in folders:
                 if Path(folder).is_dir():
-                    out += sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
+                    out += sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*")
+                                  if p.is_file() and (not exts or p.suffix.lower() in exts))
             return out
 
         def get_full_path(key, name):
@@ -99,7 +108,14 @@ class FakeComfy:
                     return str(Path(folder) / name)
             return None
 
+        def get_full_path_or_raise(key, name):
+            full = get_full_path(key, name)
+            if full is None:
+                raise FileNotFoundError(f"Model in folder '{key}' with filename '{name}' not found.")
+            return full
+
         fp.get_filename_list, fp.get_full_path = get_filename_list, get_full_path
+        fp.get_full_path_or_raise = get_full_path_or_raise
         return fp
 
     def _utils(self) -> types.ModuleType:
@@ -131,6 +147,11 @@ class FakeComfy:
         monkeypatch.setitem(sys.modules, name, module)
         spec.loader.exec_module(module)
         return module
+
+    @staticmethod
+    def pack_module(name: str) -> types.ModuleType:
+        """A (fake) ComfyUI module as the pack sees it, e.g. "comfy.samplers"."""
+        return sys.modules[name]
 
     # -- running nodes and API-format workflows the way ComfyUI's executor does -------------
     def validate(self, class_type: str, inputs: dict):
@@ -176,6 +197,107 @@ class FakeComfy:
         return done
 
 
+def _fake_comfy_samplers() -> types.ModuleType:
+    """comfy.samplers.KSampler's name lists (a subset of ComfyUI 0.3.64's, same spelling)."""
+    samplers = types.ModuleType("comfy.samplers")
+
+    class KSampler:
+        SAMPLERS = ["euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m",
+                    "dpmpp_2m_sde", "ddim", "uni_pc"]
+        SCHEDULERS = ["simple", "sgm_uniform", "karras", "exponential", "ddim_uniform", "beta", "normal"]
+
+    samplers.KSampler = KSampler
+    return samplers
+
+
+def _fake_comfy_sd(utils: types.ModuleType) -> types.ModuleType:
+    """comfy.sd / comfy.utils.load_torch_file with ComfyUI's signatures, over fake model objects.
+
+    Loading reads the real file (safetensors, or torch.load weights_only) and checks the layout the
+    way ComfyUI does (UNet prefix, SD1.5 = context 768 with 320 channels); the objects record what
+    was done to them (clip layer, LoRA patches) instead of running a network. The real ComfyUI is
+    exercised in tests/hosts.
+    """
+    import torch
+
+    sd_mod = types.ModuleType("comfy.sd")
+
+    def load_torch_file(ckpt, safe_load=False, device=None, return_metadata=False):
+        if str(ckpt).lower().endswith((".safetensors", ".sft")):
+            from safetensors import safe_open
+
+            with safe_open(str(ckpt), framework="pt", device="cpu") as f:
+                sd, meta = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+        else:
+            pl = torch.load(str(ckpt), map_location="cpu", weights_only=True)
+            sd, meta = pl.get("state_dict", pl), None
+        return (sd, meta) if return_metadata else sd
+
+    class Patcher:
+        def __init__(self, keys, unet_config, patches=()):
+            self.keys, self.patches = keys, list(patches)
+            self.model = types.SimpleNamespace(model_config=types.SimpleNamespace(unet_config=unet_config))
+
+        def clone(self):
+            return Patcher(self.keys, self.model.model_config.unet_config, self.patches)
+
+    class CLIP:
+        def __init__(self, keys, patches=(), layer_idx=None):
+            self.keys, self.patches, self.layer_idx = keys, list(patches), layer_idx
+
+        def clone(self):
+            return CLIP(self.keys, self.patches, self.layer_idx)
+
+        def clip_layer(self, layer_idx):
+            self.layer_idx = layer_idx
+
+    class VAE:
+        def __init__(self, sd=None, device=None, config=None, dtype=None, metadata=None):
+            self.keys = set(sd or {})
+
+        def throw_exception_if_invalid(self):
+            if "decoder.conv_in.weight" not in self.keys:
+                raise RuntimeError("ERROR: VAE is invalid: None\n\nThe VAE object could not be loaded.")
+
+    def load_state_dict_guess_config(sd, output_vae=True, output_clip=True, output_clipvision=False,
+                                     embedding_directory=None, output_model=True, model_options={},
+                                     te_model_options={}, metadata=None):
+        unet = [k for k in sd if k.startswith("model.diffusion_model.")]
+        if len(unet) <= 5:
+            return None
+        to_k = next((v for k, v in sd.items() if k in unet and k.endswith("attn2.to_k.weight")), None)
+        cfg = {"context_dim": int(to_k.shape[1]) if to_k is not None else None,
+               "model_channels": int(sd["model.diffusion_model.input_blocks.0.0.weight"].shape[0])}
+        clip_keys = [k for k in sd if k.startswith("cond_stage_model.")]
+        vae_sd = {k[len("first_stage_model."):]: v for k, v in sd.items() if k.startswith("first_stage_model.")}
+        return (Patcher(unet, cfg), CLIP(clip_keys) if output_clip and clip_keys else None,
+                VAE(sd=vae_sd) if output_vae else None, None)
+
+    def load_checkpoint_guess_config(ckpt_path, output_vae=True, output_clip=True, output_clipvision=False,
+                                     embedding_directory=None, output_model=True, model_options={},
+                                     te_model_options={}):
+        sd, metadata = load_torch_file(ckpt_path, return_metadata=True)
+        out = load_state_dict_guess_config(sd, output_vae, output_clip, output_clipvision, embedding_directory,
+                                           output_model, model_options, te_model_options, metadata)
+        if out is None:
+            raise RuntimeError(f"ERROR: Could not detect model type of: {ckpt_path}")
+        return out
+
+    def load_lora_for_models(model, clip, lora, strength_model, strength_clip):
+        new_model, new_clip = model.clone(), clip.clone()
+        n = sum(1 for k in lora if k.endswith(".lora_down.weight"))
+        new_model.patches.append((n, strength_model))
+        new_clip.patches.append((n, strength_clip))
+        return new_model, new_clip
+
+    utils.load_torch_file = load_torch_file
+    sd_mod.VAE, sd_mod.CLIP = VAE, CLIP
+    sd_mod.load_state_dict_guess_config = load_state_dict_guess_config
+    sd_mod.load_checkpoint_guess_config = load_checkpoint_guess_config
+    sd_mod.load_lora_for_models = load_lora_for_models
+    return sd_mod
+
+
 @pytest.fixture
 def comfy(tmp_path, monkeypatch) -> FakeComfy:
     pytest.importorskip("torch")
@@ -204,3 +326,154 @@ def ray_local():
     yield ray
     if started:
         ray.shutdown()
+
+# -- faces: a tiny YOLOv8-layout detector and real anime sprites ---------------------------------
+FACE_COLOUR = (255, 0, 255)  # what the tiny detector sees as a "face"
+
+
+def build_tiny_yolo(path: Path, side: int = 256, cell: int = 8, max_cells: int = 16) -> Path:
+    """An ONNX graph with the YOLOv8 signature (images 1x3xSxS -> output0 1x5xN) that really
+    looks at the picture: it scores square candidate boxes on an 8-px grid by how well a
+    magenta blob fills the box and leaves its one-cell ring empty, so it finds magenta squares.
+    Boxes are cx, cy, w, h in input pixels, scores sigmoid, like an Ultralytics export.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    grid = side // cell
+    nodes, inits, scores, boxes = [], [], [], []
+
+    def const(name, arr):
+        inits.append(numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name))
+        return name
+
+    # magenta mask: clip(2.5 * ((R + B) / 2 - G - 0.4), 0, 1), averaged over 8x8 cells
+    nodes.append(helper.make_node("Conv", ["images", const("mw", np.array([1.25, -2.5, 1.25]).reshape(1, 3, 1, 1)),
+                                           const("mb", [-1.0])], ["m0"]))
+    nodes.append(helper.make_node("Clip", ["m0", const("lo", 0.0), const("hi", 1.0)], ["m1"]))
+    nodes.append(helper.make_node("AveragePool", ["m1"], ["cells"], kernel_shape=[cell, cell], strides=[cell, cell]))
+    inits.append(helper.make_tensor("pads", TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1]))
+    nodes.append(helper.make_node("Pad", ["cells", "pads"], ["padded"], mode="constant"))
+    for k in range(2, max_cells + 1):
+        w = np.full((k + 2, k + 2), -1.0 / (4 * k + 4))
+        w[1:-1, 1:-1] = 1.0 / (k * k)
+        nodes.append(helper.make_node("Conv", ["padded", const(f"w{k}", w.reshape(1, 1, k + 2, k + 2))], [f"s{k}"]))
+        nodes.append(helper.make_node("Reshape", [f"s{k}", f"flat"], [f"f{k}"]))
+        scores.append(f"f{k}")
+        n = grid - k + 1
+        ii, jj = np.mgrid[0:n, 0:n]
+        boxes.append(np.stack([cell * (jj + k / 2), cell * (ii + k / 2), np.full(ii.shape, cell * k),
+                               np.full(ii.shape, cell * k)]).reshape(4, -1))
+    inits.append(helper.make_tensor("flat", TensorProto.INT64, [2], [1, -1]))
+    nodes.append(helper.make_node("Concat", scores, ["s_all"], axis=1))
+    nodes.append(helper.make_node("Sub", ["s_all", const("thr", 0.75)], ["s_c"]))
+    nodes.append(helper.make_node("Mul", ["s_c", const("gain", 20.0)], ["s_g"]))
+    nodes.append(helper.make_node("Sigmoid", ["s_g"], ["conf"]))
+    nodes.append(helper.make_node("Unsqueeze", ["conf", "ax1"], ["conf3"]))
+    inits.append(helper.make_tensor("ax1", TensorProto.INT64, [1], [1]))
+    box_arr = np.concatenate(boxes, axis=1)[None]
+    nodes.append(helper.make_node("Concat", [const("boxes", box_arr), "conf3"], ["output0"], axis=1))
+    graph = helper.make_graph(
+        nodes, "tiny_yolo", [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 5, box_arr.shape[2]])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_yolo(tmp_path_factory) -> Path:
+    pytest.importorskip("onnx")
+    return build_tiny_yolo(tmp_path_factory.mktemp("models") / "tiny_face" / "model.onnx")
+
+
+def magenta_frame(size=(640, 320), boxes=(), background=(40, 90, 60)) -> np.ndarray:
+    """A frame with magenta squares (the tiny detector's faces) at the given (x0, y0, x1, y1)."""
+    img = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+    img[:] = background
+    for x0, y0, x1, y1 in boxes:
+        img[y0:y1, x0:x1] = FACE_COLOUR
+    return img
+
+
+RENPY_SPRITES = ("/usr/share/games/renpy/the_question/game/images",
+                 "/usr/share/games/renpy/demo/game/images")
+
+
+@pytest.fixture(scope="session")
+def renpy_sprites() -> dict[str, Path]:
+    """Anime-style character sprites from Debian's renpy-thequestion / renpy-demo packages."""
+    found = {}
+    for folder in RENPY_SPRITES:
+        for p in sorted(Path(folder).glob("*.png")) if Path(folder).is_dir() else []:
+            if p.name.split()[0] in ("sylvie", "eileen", "lucy"):
+                found[p.stem] = p
+    if not found:
+        pytest.skip("the renpy-thequestion / renpy-demo packages are not installed "
+                    "(apt-get install renpy-thequestion renpy-demo)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def cascade_path() -> Path:
+    path = SHARED / "models" / "lbpcascade_animeface.xml"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing (the anime face cascade from ../shared, beside the repository)")
+    return path
+
+
+@pytest.fixture(name="magenta_frame")
+def magenta_frame_fixture():
+    return magenta_frame
+
+
+# -- datasets with faces, characters and tags written straight into the manifest ----------------
+def make_face_dataset(root, specs, size=(1920, 1080)):
+    """A dataset written straight into the manifest: specs = [(name, [(box, character)], tags, series, ep)]."""
+    from udw.core.manifest import Dataset
+    from udw.faces.geometry import Face
+    from udw.faces.store import save_faces
+
+    ds = Dataset.open_or_create(root)
+    (root / "images").mkdir(exist_ok=True)
+    with ds.transaction() as conn:
+        src = ds.add_source(conn, "/videos/yama_s2.mkv", "video", series="yamaS2", licence="own recording")
+        for name, faces, tags, series, episode in specs:
+            rel = f"images/{name}.png"
+            Image.new("RGB", (64, 36), (len(name) * 20 % 255, 80, 120)).save(root / rel)
+            item = ds.add_item(conn, rel, f"file:{name}", kind="frame", source_id=src, width=size[0],
+                               height=size[1], series=series, episode=episode)
+            save_faces(conn, item, [Face(*box, score=0.9, detector="t", character=c) for box, c in faces])
+            conn.executemany("INSERT INTO tags(item_id, tag, category, score) VALUES(?,?,?,?)",
+                             [(item, t, cat, 1.0 - k / 100) for k, (t, cat) in enumerate(tags)])
+    return ds
+
+
+SCENE = [
+    ("a1", [((0, 0, 100, 100), "Aoi")], [], None, None),                          # 1 char, 9 %
+    ("a2", [((0, 0, 100, 400), "Aoi")], [], None, None),                          # 1 char, 37 %
+    ("ab", [((0, 0, 100, 600), "Aoi"), ((500, 0, 600, 100), "Beni")], [], None, None),   # 55 %
+    ("ab2", [((0, 0, 100, 900), "Beni"), ((500, 0, 600, 100), "Aoi")], [], None, None),  # 83 %
+    ("abc", [((0, 0, 90, 90), "Aoi"), ((200, 0, 290, 90), "Beni"), ((400, 0, 490, 90), "Kuro")], [], None, None),
+    ("noise", [((0, 0, 100, 100), "others")], [], None, None),                   # only an unknown face
+    ("noface", [], [], None, None),
+    ("six", [((i * 100, 0, i * 100 + 90, 90), f"C{i}") for i in range(7)], [], None, None),
+]
+
+
+@pytest.fixture(name="make_face_dataset")
+def make_face_dataset_fixture():
+    return make_face_dataset
+
+
+@pytest.fixture
+def scene_dataset(tmp_path):
+    return make_face_dataset(tmp_path / "ds", SCENE)
+
+
+@pytest.fixture
+def scene_specs():
+    return SCENE

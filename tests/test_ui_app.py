@@ -59,6 +59,7 @@ def test_a1111_entry_registers_a_udw_tab(tmp_path, monkeypatch):
     modules.__path__ = []
     callbacks = types.ModuleType("modules.script_callbacks")
     callbacks.on_ui_tabs = tabs.append
+    callbacks.on_ui_settings = callbacks.on_model_loaded = lambda fn: None
     shared = types.ModuleType("modules.shared")
     shared.state = types.SimpleNamespace(interrupted=False)
     paths = types.ModuleType("modules.paths_internal")

@@ -50,6 +50,9 @@ blocks.close()
 HOST_PINS = {
     "gradio==3.41.2": ["fastapi==0.94.0", "starlette==0.26.1", "httpx==0.24.1", "httpcore==0.15.0",
                        "anyio==3.7.1", "pydantic==1.10.27", "numpy==1.26.2", "Pillow==9.5.0"],
+    # Left free, pip now resolves pydantic 2.14 (gradio_client 1.3 fails on additionalProperties:
+    # true: "argument of type 'bool' is not iterable") and fastapi 0.165 / starlette 1.x (gradio
+    # 4.44's TemplateResponse call: "unhashable type: 'dict'"): pin the versions of the Forge era.
     "gradio==4.44.1": ["huggingface_hub<1", "pydantic==2.10.6", "fastapi==0.112.4"],
 }
 

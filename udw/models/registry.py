@@ -97,8 +97,9 @@ def locate(spec: Union[ModelSpec, str], ports: Optional[Ports] = None,
     cached = _hf_cache(spec)
     if cached:
         return ModelFiles(spec, cached, "hf-cache")
-    if ports.allow_download and not _offline():
-        return ModelFiles(spec, _download(spec), "download")
+    if ports.allow_download and not _offline() and (spec.repo_id or spec.options.get("urls")):
+        fetch = _download_urls if spec.options.get("urls") else _download
+        return ModelFiles(spec, fetch(spec), "download")
     raise _not_found(spec, dirs, ports.allow_download)
 
 
@@ -171,11 +172,36 @@ def _download(spec: ModelSpec) -> dict[str, Path]:
                             "check the network, or download the files by hand") from exc
 
 
+def _download_urls(spec: ModelSpec) -> dict[str, Path]:
+    """Files published outside the Hub (options["urls"]: file -> https URL) into UDW's cache."""
+    import urllib.request
+
+    from ..core.atomic import atomic_path
+
+    folder = Path.home() / ".cache" / "udw" / "models" / spec.kind / spec.name
+    out = {}
+    for name in spec.files:
+        url = spec.options["urls"][name]
+        target = folder / Path(name).name
+        log.warning("downloading %s from %s", spec.name, url)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp, atomic_path(target) as tmp:
+                tmp.write_bytes(resp.read())
+        except OSError as exc:
+            raise ModelNotFound(f"could not download {spec.name} from {url}: {exc}",
+                                f"check the network, or save the file by hand as {target}") from exc
+        out[name] = target
+    return out
+
+
 def _not_found(spec: ModelSpec, dirs: Sequence[Path], allowed: bool) -> ModelNotFound:
     names = ", ".join(Path(f).name for f in spec.files)
     where = "\n".join(f"    {d}" for d in dirs)
     hint = (f"put {names} into one of these folders (or a subfolder named {spec.name}):\n{where}\n"
             f"  or give the file path explicitly")
+    if spec.options.get("urls") and not spec.repo_id:
+        hint += "; or allow downloads (--allow-download) to fetch it from " + \
+            ", ".join(spec.options["urls"].values())
     if spec.repo_id:
         hint += (f"; or allow downloads (--allow-download) to fetch it from "
                  f"https://huggingface.co/{spec.repo_id}" if not allowed or _offline()

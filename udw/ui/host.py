@@ -16,7 +16,14 @@ class UiHost:
     """name: 'standalone', 'a1111' or 'forge'. roots: where typed paths may point.
 
     `host_cancelled` lets a host add its own stop signal (A1111's Interrupt button);
-    `send_to_txt2img` is set where the host can take a prompt.
+    `send_to_txt2img` is set where the host can take a prompt: send_to_txt2img(button, textbox)
+    binds `button` so that the A1111-style parameters in `textbox` fill the host's txt2img.
+    `active_model()` describes the host's loaded checkpoint ({"name", "path", "hash"}) and
+    `apply_conventions({"clip_skip": 2, "vae": name or ""})` applies UDW's settings in the
+    host, returning what it did; both are None in the standalone app (which has its own).
+    `a1111_api` is A1111's own web API (when launched with --api) and `controlnet_extension` the
+    installed sd-webui-controlnet's name: the pose section hands its prepared pose and reference
+    to that extension through them.
     `engine` says where pipeline stages run (None: here); set from the Engine panel.
     """
 
@@ -27,6 +34,10 @@ class UiHost:
     allow_download: bool = False
     host_cancelled: Callable[[], bool] = lambda: False
     send_to_txt2img: Optional[Callable[..., Any]] = None
+    active_model: Optional[Callable[[], Optional[dict]]] = None
+    apply_conventions: Optional[Callable[[dict], str]] = None
+    a1111_api: Optional[str] = None
+    controlnet_extension: Optional[str] = None
     engine: Optional[EngineSettings] = None
     _stop: threading.Event = field(default_factory=threading.Event)
 

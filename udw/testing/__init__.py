@@ -1,0 +1,1 @@
+"""Builders of small deterministic models for tests and benchmarks (no downloads)."""
