@@ -80,6 +80,11 @@ class Stage:
         """Remote engines: called once in each worker, with a view of the dataset folder."""
         self.prepare(ds, ports)
 
+    def attach(self, ds: Dataset, conn: sqlite3.Connection, items: Sequence[Item]) -> None:
+        """Before load(), in the process that owns the manifest: put into `item.context` whatever
+        load() needs from the manifest besides the item row (its faces, ...). load() itself may
+        run where the manifest is not (a Ray worker), so it must not read it."""
+
     def load(self, ds: Dataset, item: Item) -> Any:
         """Read one item (runs in a worker thread). Raise ItemError for a bad item."""
         return item
@@ -143,18 +148,19 @@ def _run_batches(ds: Dataset, stage: Stage, key: str, todo: list[int], ports: Po
     batches = list(_batches(todo, max(1, stage.batch_size)))
     with cf.ThreadPoolExecutor(max(1, stage.load_threads), thread_name_prefix=f"udw-{stage.name}") as pool, \
             ds.db() as conn:
-        nxt = _submit(stage, ds, batches, 0, pool)
+        nxt = _submit(stage, ds, batches, 0, pool, conn)
         for n in range(len(batches)):
             items, futures = nxt
-            nxt = _submit(stage, ds, batches, n + 1, pool)  # prefetch while this batch computes
+            nxt = _submit(stage, ds, batches, n + 1, pool, conn)  # prefetch while this batch computes
             _one_batch(ds, stage, key, conn, items, futures, report)
             ports.step(report.done + len(report.failed), len(todo))
 
 
-def _submit(stage: Stage, ds: Dataset, batches: list, n: int, pool: cf.Executor):
+def _submit(stage: Stage, ds: Dataset, batches: list, n: int, pool: cf.Executor, conn: sqlite3.Connection):
     if n >= len(batches):
         return [], []
     items = ds.items(status=None, ids=batches[n])
+    stage.attach(ds, conn, items)
     return items, _load_all(stage, ds, items, pool)
 
 

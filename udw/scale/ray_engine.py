@@ -36,7 +36,7 @@ def run_batches(ds: Dataset, stage: Stage, key: str, todo: list[int], ports: Por
     ray = connect(settings)
     stage.prepare_driver(ds, ports)
     size = max(1, stage.batch_size)
-    blocks = item_blocks(ds, todo, size)
+    blocks = item_blocks(ds, stage, todo, size)
     plan = plan_actors(ray, settings, len(blocks))
     kwargs = {"blob": pack_stage(stage), "root": settings.worker_root or str(ds.root), "ports": ports_spec(ports)}
     ports.logger.info("%s on Ray: %d items in %d blocks, %s", stage.name, len(todo), len(blocks), plan.describe())
@@ -57,16 +57,18 @@ def run_batches(ds: Dataset, stage: Stage, key: str, todo: list[int], ports: Por
                         ray_driver_commit_seconds=round(committing, 3), ray_blocks=len(blocks))
 
 
-def item_blocks(ds: Dataset, todo: list[int], size: int) -> list[Any]:
-    """Input blocks of {id, item JSON}: one stage batch each (fewer, larger ones for huge runs)."""
+def item_blocks(ds: Dataset, stage: Stage, todo: list[int], size: int) -> list[Any]:
+    """Input blocks of {id, item}: one stage batch each (fewer, larger ones for huge runs)."""
     import pyarrow as pa
 
     rows = size * max(1, -(-len(todo) // (size * MAX_BLOCKS)))
     blocks = []
-    for start in range(0, len(todo), rows):
-        items = ds.items(status=None, ids=todo[start:start + rows])
-        blocks.append(pa.table({"id": pa.array([it.id for it in items], pa.int64()),
-                                "item": pa.array([item_to_wire(it) for it in items], pa.string())}))
+    with ds.db() as conn:
+        for start in range(0, len(todo), rows):
+            items = ds.items(status=None, ids=todo[start:start + rows])
+            stage.attach(ds, conn, items)
+            blocks.append(pa.table({"id": pa.array([it.id for it in items], pa.int64()),
+                                    "item": pa.array([item_to_wire(it) for it in items], pa.binary())}))
     if not blocks:
         raise BadInput("nothing to send to Ray workers", "the selected items disappeared from the manifest")
     return blocks

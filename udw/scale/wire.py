@@ -5,8 +5,9 @@ Driver -> workers, once per actor: the stage (its class by reference, its attrib
 the dataset folder, and the picklable parts of the Ports (model folders, providers, download
 permission; never the host's progress/cancel callables).
 
-Driver -> workers, per item: one row {id: int64, item: JSON of the manifest row}. Items are
-small; pixels never travel: workers read the files themselves.
+Driver -> workers, per item: one row {id: int64, item: the pickled `Item` (its manifest row and
+what the stage's `attach()` read for it)}. Items are small; pixels never travel: workers read
+the files themselves.
 
 Workers -> driver, per item: one row {id, ok, error, result: bytes, ...} where `result` is the
 pickled return value of `process()` for that item (dataclasses, tuples, small arrays). Pickle is
@@ -18,10 +19,8 @@ through the stage's own `commit()`.
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import sys
-from dataclasses import asdict
 from typing import Any, Optional
 
 from ..core.errors import UdwError
@@ -86,12 +85,13 @@ def worker_ports(spec: dict) -> Ports:
                  allow_download=spec.get("allow_download", False))
 
 
-def item_to_wire(item: Item) -> str:
-    return json.dumps(asdict(item), separators=(",", ":"), default=str)
+def item_to_wire(item: Item) -> bytes:
+    """An item row and its attached context (see Stage.attach), pickled."""
+    return encode_result(item)
 
 
-def item_from_wire(text: str) -> Item:
-    return Item(**json.loads(text))
+def item_from_wire(blob: bytes) -> Item:
+    return pickle.loads(blob)
 
 
 def encode_result(result: Any) -> bytes:
