@@ -13,8 +13,9 @@ def test_engine_node_validates_and_builds_settings(comfy):
         (engine,), _ = comfy.run("UDWRayEngine", **good)
         assert engine.to_dict() == EngineSettings("ray", "auto", 4, 2.0, 0.5, "").to_dict()
     assert "Ray address" in comfy.validate("UDWRayEngine", {**good, "address": "nowhere"})
-    spec = comfy.nodes["UDWImportImages"].INPUT_TYPES()
-    assert spec["optional"]["engine"][0] == "UDW_ENGINE"  # optional: unconnected runs locally
+    for name in ("UDWImportImages", "UDWDetectFaces", "UDWClassifyCharacters"):
+        spec = comfy.nodes[name].INPUT_TYPES()
+        assert spec["optional"]["engine"][0] == "UDW_ENGINE"  # optional: unconnected runs locally
 
 
 def test_engine_node_without_ray_says_how_to_install(comfy, monkeypatch):
