@@ -146,10 +146,27 @@ def main(argv=None) -> int:
               f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
         for name in args.workloads.split(","):
             bench_workload(name, WORKLOADS[name], work, args.frames)
+        print(SERIAL_NOTE)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+SERIAL_NOTE = """
+Where the serial parts cap scaling on a real cluster:
+- SQLite commits in the driver: every result row passes through one process. Measured above at well
+  under a millisecond per item, i.e. thousands of items/s: far above what per-item stages (faces,
+  tagging, embeddings at 10-1000 ms/item/worker) deliver until hundreds of workers. Commits overlap
+  with compute (results stream), so they cost wall time only when they are the bottleneck.
+- Frame extraction: one video is decoded by one worker (decoding is sequential within a stream);
+  parallelism = number of videos, or of time segments for long ones; the driver then renumbers and
+  reconciles segment boundaries and cross-episode repeats (cheap, signature comparisons only).
+- Dedupe: signatures are computed in parallel, per-shard candidate search too; the merge of
+  cross-shard candidates and the final grouping run in the driver over signatures only (no pixels).
+- Start-up: a Ray job costs seconds to tens of seconds (actors import the code, open their models):
+  worth it for hours of work, not for a few hundred images on one machine.
+"""
 
 
 def bench_workload(name: str, stage_cls, work: Path, n: int) -> None:
