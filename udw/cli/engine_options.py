@@ -35,7 +35,11 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ray-cpus-per-actor", type=float, default=1.0, metavar="X",
                        help="CPUs each actor reserves (default 1)")
     group.add_argument("--ray-worker-root", default="", metavar="PATH",
-                       help="the dataset folder as mounted on the workers, when it differs from here")
+                       help="the dataset folder as mounted on the workers, when it differs from here, "
+                            "or the URL of its mirror (see udw mirror)")
+    group.add_argument("--ray-video-segment", type=float, default=900.0, metavar="S",
+                       help="frames: cut videos longer than 2*S seconds into segments extracted in "
+                            "parallel (default 900; 0: one task per video)")
 
 
 def add_to_verbs(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +53,8 @@ def engine_from_args(args: argparse.Namespace) -> Optional[EngineSettings]:
     if getattr(args, "engine", "local") == "local":
         return None
     return engine_settings(args.engine, args.address, args.ray_actors, args.ray_gpus_per_actor,
-                           args.ray_cpus_per_actor, args.ray_worker_root)
+                           args.ray_cpus_per_actor, args.ray_worker_root,
+                           video_segment_s=args.ray_video_segment)
 
 
 @contextlib.contextmanager

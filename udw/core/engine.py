@@ -29,7 +29,9 @@ class EngineSettings:
     cpus_per_actor / gpus_per_actor: resources each actor reserves; gpus_per_actor None means
       1 when the cluster has GPUs and 0 otherwise (fractions share a GPU between actors).
     worker_root: the dataset folder as mounted on the workers when it differs from the driver's
-      path (a shared filesystem mounted elsewhere); '' means the same path.
+      path (a shared filesystem mounted elsewhere), or the URL of its mirror; '' means the same path.
+    video_segment_s: frame extraction cuts videos longer than twice this into segments of about
+      this length, extracted in parallel (0: one task per video).
     """
 
     name: str = "local"
@@ -38,6 +40,7 @@ class EngineSettings:
     cpus_per_actor: float = 1.0
     gpus_per_actor: Optional[float] = None
     worker_root: str = ""
+    video_segment_s: float = 900.0
 
     @property
     def local(self) -> bool:
@@ -53,6 +56,9 @@ class EngineSettings:
         if self.gpus_per_actor is not None and self.gpus_per_actor < 0:
             raise BadInput(f"GPUs per actor must be 0 or more, got {self.gpus_per_actor}",
                            "e.g. --ray-gpus-per-actor 1 (or 0.5 to share a GPU between two actors)")
+        if self.video_segment_s < 0:
+            raise BadInput(f"the video segment length must be 0 (off) or more, got {self.video_segment_s}",
+                           "e.g. --ray-video-segment 600")
         addr = self.address or ""
         if addr and addr != "auto" and not (addr.startswith("ray://") or ":" in addr):
             raise BadInput(f"cannot use Ray address {addr!r}", "use auto, ray://HOST:10001 or HOST:6379")
@@ -80,11 +86,12 @@ LOCAL = EngineSettings()
 
 def engine_settings(name: str = "local", address: Optional[str] = None, actors: int = 0,
                     gpus_per_actor: Optional[float] = None, cpus_per_actor: float = 1.0,
-                    worker_root: str = "", check_installed: bool = True) -> EngineSettings:
+                    worker_root: str = "", check_installed: bool = True,
+                    video_segment_s: float = 900.0) -> EngineSettings:
     """Validated settings from plain values (CLI, UI, nodes); says how to install Ray if missing."""
     settings = EngineSettings(name or "local", address or None, int(actors or 0), float(cpus_per_actor),
                               None if gpus_per_actor is None or gpus_per_actor < 0 else float(gpus_per_actor),
-                              worker_root or "").validated()
+                              worker_root or "", float(video_segment_s)).validated()
     if check_installed and not settings.local:
         backend(settings)
     return settings

@@ -13,6 +13,8 @@ from ..core.manifest import Dataset
 
 _SKIP = {"id", "created", "finished", "started"}
 _REFS = {"item_id", "parent_id", "duplicate_of"}
+_JSON = {"extra", "info"}
+_TIMINGS = {"seconds", "hwaccel"}  # how long, and on which decoder: facts about the run, not the data
 
 
 def canonical_manifest(ds: Dataset, digits: int = 5, skip_tables: tuple[str, ...] = ("stage_runs",)) -> dict:
@@ -42,12 +44,23 @@ def _row(row: dict, keys: dict, sources: dict, digits: int) -> dict:
             value = keys.get(value, f"?{value}")
         elif name == "source_id" and value is not None:
             value = sources.get(value, f"?{value}")
+        elif name in _JSON and isinstance(value, str):
+            value = _clean(json.loads(value or "{}"), digits)
         elif isinstance(value, float):
             value = round(value, digits)
         elif isinstance(value, bytes):
             value = value.hex()
         clean[name] = value
     return clean
+
+
+def _clean(value: Any, digits: int) -> Any:
+    """JSON without run timings, floats rounded (key order never matters)."""
+    if isinstance(value, dict):
+        return {k: _clean(v, digits) for k, v in sorted(value.items()) if k not in _TIMINGS}
+    if isinstance(value, list):
+        return [_clean(v, digits) for v in value]
+    return round(value, digits) if isinstance(value, float) else value
 
 
 def manifest_differences(a: dict, b: dict, limit: int = 5) -> list[str]:
