@@ -14,7 +14,9 @@ from ..core.manifest import Dataset
 _SKIP = {"id", "created", "finished", "started"}
 _REFS = {"item_id", "parent_id", "duplicate_of"}
 _JSON = {"extra", "info"}
-_TIMINGS = {"seconds", "hwaccel"}  # how long, and on which decoder: facts about the run, not the data
+# Facts about the run, not the data: how long, on which decoder, what it counted on the way
+# (a segmented extraction decodes its warm-ups twice), how it was cut.
+_TIMINGS = {"seconds", "hwaccel", "stats", "segments"}
 
 
 def canonical_manifest(ds: Dataset, digits: int = 5, skip_tables: tuple[str, ...] = ("stage_runs",)) -> dict:
