@@ -8,12 +8,12 @@ import pytest
 pytest.importorskip("udw.video", reason="frame extraction (udw.video) is not merged yet")
 
 from udw.core.engine import EngineSettings  # noqa: E402
-from udw.core.manifest import Dataset
-from udw.core.ports import Ports
-from udw.scale.compare import canonical_manifest, manifest_differences
-from udw.scale.frames import extract_frames_scaled
-from udw.scale.frames_job import FramesJob
-from udw.video import FrameSettings, extract_frames
+from udw.core.manifest import Dataset  # noqa: E402
+from udw.core.ports import Ports  # noqa: E402
+from udw.scale.compare import canonical_manifest, manifest_differences  # noqa: E402
+from udw.scale.frames import extract_frames_scaled  # noqa: E402
+from udw.scale.frames_job import FramesJob  # noqa: E402
+from udw.video import FrameSettings, extract_frames  # noqa: E402
 
 samples = pytest.importorskip("udw.samples")
 
