@@ -1,11 +1,12 @@
 """Scale-out: the local engine against the Ray engine, and a scaling curve for 1/2/4 workers.
 
-    python bench/bench_ray.py [--frames 240] [--size 1280x720] [--workloads signatures]
+    python bench/bench_ray.py [--frames 240] [--size 1280x720] [--workloads signatures,faces,frames]
 
 Input: distinct frames of a generated sample episode (udw.samples), written as PNGs and imported
 into a dataset. Workloads are real stages run through `run_stage`:
   signatures  decode the PNG, grey thumbnail + dHash + pHash (udw.dedupe.signatures);
   faces       the faces stage with the LBP anime-face cascade (udw.faces);
+  frames      frame extraction from sample episodes: local, one Ray task per video, time segments;
   (more are added by name in WORKLOADS as the pipeline's stages exist.)
 For each workload: the local engine (baseline), then the Ray engine with 1, 2 and 4 actors on a
 private local Ray on this machine (4 actors share 2 cores: 0.5 CPU each). Ratios are Ray wall time
@@ -127,7 +128,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=240)
     ap.add_argument("--size", default="1280x720")
-    ap.add_argument("--workloads", default="signatures,faces")
+    ap.add_argument("--workloads", default="signatures,faces,frames")
+    ap.add_argument("--episodes", type=int, default=4, help="frames workload: sample episodes")
+    ap.add_argument("--seconds", type=float, default=48.0, help="frames workload: episode length")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -145,7 +148,10 @@ def main(argv=None) -> int:
         print(f"ray {ray.__version__}: local instance started in {time.perf_counter() - t:.1f}s "
               f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
         for name in args.workloads.split(","):
-            bench_workload(name, WORKLOADS[name], work, args.frames)
+            if name == "frames":
+                bench_frames(work, args.episodes, args.seconds)
+            else:
+                bench_workload(name, WORKLOADS[name], work, args.frames)
         print(SERIAL_NOTE)
     finally:
         if not args.keep:
@@ -210,6 +216,37 @@ def bench_workload(name: str, stage_cls, work: Path, n: int) -> None:
           f"two actors cannot beat one core each, four share two)")
     print(f"  cap: the driver commits one item in {k * 1000:.3f} ms, so no cluster runs this stage faster "
           f"than {1 / k if k else float('inf'):.0f} items/s (speed-up <= {cap:.0f}x over one Ray worker).")
+
+
+def bench_frames(work: Path, episodes: int, seconds: float) -> None:
+    """Frame extraction: the local extractor vs one Ray task per video vs time segments."""
+    try:
+        from udw.video import FrameSettings, extract_frames
+    except ImportError:
+        print("\n[frames] skipped: udw.video is not in this checkout")
+        return
+    from udw.core.ports import Ports
+    from udw.samples import generate_samples
+
+    eps = generate_samples(work / "episodes", episodes=episodes, width=640, height=360, duration_s=seconds)
+    videos = [e.video for e in eps]
+    settings = FrameSettings(cross_episode="off")
+    t = time.perf_counter()
+    local = extract_frames(work / "frames-local", videos, settings)
+    local_s = time.perf_counter() - t
+    truth = canonical_manifest(Dataset(work / "frames-local"))
+    print(f"\n[frames] {episodes} sample episodes of {seconds:.0f}s (640x360): local {local_s:.2f}s, "
+          f"{local.kept} frames kept = baseline")
+    for label, seg in (("one task per video", 0.0), (f"segments of {seconds / 4:.0f}s", seconds / 4)):
+        for actors in (1, 2):
+            out = work / f"frames-ray-{seg:g}-{actors}"
+            t = time.perf_counter()
+            rep = extract_frames(out, videos, settings, Ports(engine=EngineSettings(
+                "ray", actors=actors, video_segment_s=seg)))
+            wall = time.perf_counter() - t
+            same = not manifest_differences(truth, canonical_manifest(Dataset(out)))
+            print(f"  ray {label}, {actors} actor(s): {wall:6.2f}s  ratio {wall / local_s:5.2f}x local  "
+                  f"({rep.kept} kept, manifest {'same' if same else 'DIFFERENT'})")
 
 
 if __name__ == "__main__":
