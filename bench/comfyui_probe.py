@@ -78,20 +78,24 @@ def bench(args) -> dict:
     simple = nodes.NODE_CLASS_MAPPINGS["CheckpointLoaderSimple"]()
     udw = nodes.NODE_CLASS_MAPPINGS["UDWCheckpointLoader"]()
     runs = {"CheckpointLoaderSimple": [], "UDWCheckpointLoader": []}
+    cpu = {"CheckpointLoaderSimple": [], "UDWCheckpointLoader": []}   # process CPU time: less
+    # sensitive than wall time to other processes on a shared machine
 
     def once(name):
         gc.collect()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         if name == "CheckpointLoaderSimple":
             out = simple.load_checkpoint(ckpt.name)
         else:
             out = udw.load(ckpt.name, -2, "(baked)", "SD1 (UDW)", False)
         runs[name].append(time.perf_counter() - t)
+        cpu[name].append(time.process_time() - c)
         del out
         gc.collect()
 
     once("CheckpointLoaderSimple")                 # warm the page cache; not counted
     runs["CheckpointLoaderSimple"].clear()
+    cpu["CheckpointLoaderSimple"].clear()
     for i in range(args.repeat):                   # alternate the order to share drift fairly
         order = ("CheckpointLoaderSimple", "UDWCheckpointLoader") if i % 2 == 0 else \
             ("UDWCheckpointLoader", "CheckpointLoaderSimple")
@@ -102,6 +106,8 @@ def bench(args) -> dict:
     return {"file": str(ckpt), "size": os.path.getsize(ckpt), "runs": runs, "median": med, "min": best,
             "ratio": med["UDWCheckpointLoader"] / med["CheckpointLoaderSimple"],
             "ratio_min": best["UDWCheckpointLoader"] / best["CheckpointLoaderSimple"],
+            "cpu": cpu, "ratio_cpu": statistics.median(cpu["UDWCheckpointLoader"]) /
+            statistics.median(cpu["CheckpointLoaderSimple"]),
             "udw_overhead_s": _overhead(ckpt, udw)}
 
 

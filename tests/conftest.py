@@ -77,6 +77,7 @@ class FakeComfy:
                           ("comfy.model_management", comfy.model_management), ("comfy.sd", comfy.sd),
                           ("comfy.samplers", comfy.samplers)):
             monkeypatch.setitem(sys.modules, name, mod)
+        self.routes = self._server(monkeypatch)
         self.pack = self._import_pack(monkeypatch)
         self.nodes = self.pack.NODE_CLASS_MAPPINGS
 
@@ -136,6 +137,18 @@ class FakeComfy:
         mm = types.ModuleType("comfy.model_management")
         mm.processing_interrupted = lambda: self.interrupted
         return mm
+
+    def _server(self, monkeypatch):
+        """ComfyUI's `server.PromptServer.instance.routes` (an aiohttp RouteTableDef), if aiohttp is here."""
+        try:
+            from aiohttp import web
+        except ImportError:
+            return None
+        routes = web.RouteTableDef()
+        srv = types.ModuleType("server")
+        srv.PromptServer = type("PromptServer", (), {"instance": types.SimpleNamespace(routes=routes)})
+        monkeypatch.setitem(sys.modules, "server", srv)
+        return routes
 
     def _import_pack(self, monkeypatch) -> types.ModuleType:
         name = "udw-studio main"
@@ -477,3 +490,48 @@ def scene_dataset(tmp_path):
 @pytest.fixture
 def scene_specs():
     return SCENE
+
+
+# -- headless Chromium through Playwright (Debian's /usr/bin/chromium; never `playwright install`) ----
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class BrowserPage:
+    """A page plus what it reported: page errors, console errors, and dialogs (alert = XSS)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status} {r.url}"))
+
+        def dialog(d):
+            self.dialogs.append(f"{d.type}: {d.message}")
+            d.accept() if d.type == "confirm" else d.dismiss()
+
+        page.on("dialog", dialog)
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """new_page(width, height) -> BrowserPage in a fresh headless Chromium profile."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (uses the system chromium)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"), executable_path=CHROMIUM,
+                                                   headless=True, args=CHROMIUM_FLAGS,
+                                                   viewport={"width": 1400, "height": 900})
+        ctx.set_default_timeout(60_000)  # the shared CI machine can be heavily loaded
+
+        def new_page(width: int = 1400, height: int = 900) -> BrowserPage:
+            page = ctx.new_page()
+            page.set_viewport_size({"width": width, "height": height})
+            return BrowserPage(page)
+
+        yield new_page
+        ctx.close()

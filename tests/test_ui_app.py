@@ -64,8 +64,13 @@ def test_a1111_entry_registers_a_udw_tab(tmp_path, monkeypatch):
     shared.state = types.SimpleNamespace(interrupted=False)
     paths = types.ModuleType("modules.paths_internal")
     paths.data_path, paths.models_path = str(tmp_path), str(tmp_path / "models")
+    bindings = []
+    paste = types.ModuleType("modules.infotext_utils")  # A1111 1.10's paste-parameters API
+    paste.ParamBinding = lambda **kw: types.SimpleNamespace(**kw)
+    paste.register_paste_params_button = bindings.append
     modules.script_callbacks, modules.shared, modules.paths_internal = callbacks, shared, paths
-    for name, mod in {"modules": modules, "modules.script_callbacks": callbacks,
+    modules.infotext_utils = paste
+    for name, mod in {"modules": modules, "modules.script_callbacks": callbacks, "modules.infotext_utils": paste,
                       "modules.shared": shared, "modules.paths_internal": paths}.items():
         monkeypatch.setitem(sys.modules, name, mod)
     monkeypatch.syspath_prepend(str(repo))
@@ -73,4 +78,7 @@ def test_a1111_entry_registers_a_udw_tab(tmp_path, monkeypatch):
     assert len(tabs) == 1
     (blocks, title, elem_id), = tabs[0]()
     assert title == "UDW" and elem_id == "udw_studio" and isinstance(blocks, gr.Blocks)
+    # the gallery's "Send to txt2img" buttons are bound through A1111's own paste API
+    assert {b.tabname for b in bindings} == {"txt2img"}
+    assert {"udw_browser_infotext", "udw_info_infotext"} <= {b.source_text_component.elem_id for b in bindings}
     assert (tmp_path / "outputs" / "udw").is_dir()

@@ -130,8 +130,9 @@ def test_a1111_tab_sends_to_txt2img_and_applies_conventions(tmp_path, monkeypatc
     assert shared.opts.udw_auto_conventions is True
     (blocks, title, _), = calls["tabs"][0]()
     assert title == "UDW" and isinstance(blocks, gr.Blocks)
-    binding, = calls["paste"]
-    assert binding["tabname"] == "txt2img" and binding["source_text_component"].elem_id == "udw_infotext"
+    by_source = {b["source_text_component"].elem_id: b for b in calls["paste"]}  # the gallery has its own
+    binding = by_source["udw_infotext"]
+    assert binding["tabname"] == "txt2img" and {b["tabname"] for b in calls["paste"]} == {"txt2img"}
     host = namespace["_host"]()
     assert host.active_model()["hash"] == "0123456789"
     assert "clip skip 2" in host.apply_conventions({"clip_skip": 2, "vae": ""})

@@ -17,6 +17,14 @@ class BadInput(UdwError):
     """A path, file or setting given by the user cannot be used."""
 
 
+class OutsideRoot(BadInput):
+    """A user path leads outside the folders it may name (`..`, another absolute path, a symlink)."""
+
+
+class NotFound(BadInput):
+    """A named item or file does not exist (any more)."""
+
+
 class ModelNotFound(UdwError):
     """A model file is not on this machine (and downloads are off or failed)."""
 

@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Union
 
-from .errors import BadInput
+from .errors import BadInput, OutsideRoot
 
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 
@@ -34,7 +34,7 @@ def within(root: Union[str, os.PathLike], user_path: Union[str, os.PathLike]) ->
     candidate = Path(user_path)
     full = (candidate if candidate.is_absolute() else root_r / candidate).resolve()
     if full != root_r and root_r not in full.parents:
-        raise BadInput(f"path {str(user_path)!r} is outside the allowed folder {root_r}",
+        raise OutsideRoot(f"path {str(user_path)!r} is outside the allowed folder {root_r}",
                        "use a path inside that folder")
     return full
 
@@ -78,5 +78,5 @@ class Roots:
             except BadInput:
                 continue
         allowed = ", ".join(str(f) for f in self.folders)
-        raise BadInput(f"path {text!r} is outside the allowed folders ({allowed})",
+        raise OutsideRoot(f"path {text!r} is outside the allowed folders ({allowed})",
                        "use a path inside them, or add its folder to the UDW_ROOTS environment variable")

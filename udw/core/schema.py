@@ -82,4 +82,20 @@ MIGRATIONS: list[str] = [
         started REAL NOT NULL, finished REAL, status TEXT NOT NULL, stats TEXT
     );
     """,
+    # 2: browsing a large manifest (filters by bucket, episode, cluster without full scans) and
+    #    manual tag edits, kept so that a later tagging run can re-apply what a person decided.
+    """
+    CREATE INDEX items_bucket ON items(bucket);
+    CREATE INDEX items_episode ON items(series, episode);
+    CREATE INDEX items_cluster ON items(cluster);
+    CREATE INDEX items_duplicate_of ON items(duplicate_of);
+
+    CREATE TABLE tag_edits (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        action TEXT NOT NULL,               -- add | remove (the last decision for this tag)
+        at REAL NOT NULL,
+        PRIMARY KEY (item_id, tag)
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -24,6 +24,7 @@ from typing import Optional, Union
 from ..core.atomic import atomic_path, write_text
 from ..core.errors import BadInput, Cancelled
 from ..core.manifest import MANIFEST_NAME, Dataset
+from ..core.paths import safe_name
 from ..core.ports import Ports
 from ..faces.geometry import Buckets
 from . import balance as bal
@@ -139,8 +140,10 @@ def _folder(m: ItemMeta, levels: list[str], s: ArrangeSettings, buckets: Buckets
         elif level == "character":
             combo = "+".join(sorted(m.characters))
             parts.append(combo if combos[combo] >= s.min_images and len(combo) < 100 else CHARACTER_OTHERS)
-        else:
-            parts.append(buckets.bucket(max(f.height for f in m.faces) / (m.item.height or 1)))
+        else:  # a bucket chosen by hand in the dataset browser wins over the measured one
+            manual = (m.item.extra.get("manual") or {}).get("bucket")
+            parts.append(safe_name(manual) if manual else
+                         buckets.bucket(max(f.height for f in m.faces) / (m.item.height or 1)))
     return tuple(parts)
 
 

@@ -38,6 +38,7 @@ class UiHost:
     apply_conventions: Optional[Callable[[dict], str]] = None
     a1111_api: Optional[str] = None
     controlnet_extension: Optional[str] = None
+    thumb_dir: Optional[str] = None   # thumbnail cache; None: the system temp folder (gradio serves it)
     engine: Optional[EngineSettings] = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
