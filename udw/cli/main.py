@@ -9,13 +9,13 @@ from typing import Optional, Sequence
 
 from .. import __version__
 from ..core.errors import UdwError
-from . import (commands_app, commands_dataset, commands_faces, commands_gallery, commands_models, commands_pose,
-               commands_scale)
+from . import (commands_app, commands_build, commands_dataset, commands_faces, commands_gallery, commands_models,
+               commands_pose, commands_scale)
 from .engine_options import add_to_verbs, engine_from_args, engine_scope
 
 # Each module adds its verbs with register(subparsers); a verb's handler is set as `func`.
-COMMAND_MODULES = [commands_dataset, commands_faces, commands_gallery, commands_models, commands_pose, commands_scale,
-                   commands_app]
+COMMAND_MODULES = [commands_dataset, commands_build, commands_faces, commands_gallery, commands_models, commands_pose,
+                   commands_scale, commands_app]
 
 
 def build_parser() -> argparse.ArgumentParser:
