@@ -150,3 +150,50 @@ def test_engine_settings_are_checked():
         engine_settings("ray", address="nonsense", check_installed=False)
     assert engine_settings("local").local and "4 actors" in engine_settings(
         "ray", address="auto", actors=4, check_installed=False).describe()
+
+
+DRIVER = r'''
+import sys, time
+sys.path[:0] = [sys.argv[3], sys.argv[4]]  # the test folder (the test's stage) and this checkout
+import ray
+ray.init(address=sys.argv[2], log_to_driver=False, configure_logging=False)
+from test_ray_engine import WordStage, RAY
+from udw.core.manifest import Dataset
+from udw.core.stages import run_stage
+run_stage(Dataset(sys.argv[1]), WordStage(nap=0.4), engine=RAY)
+'''
+
+
+@pytest.mark.slow
+def test_killed_driver_resumes_without_duplicates(tmp_path, ray_local):
+    """kill -9 of the driver process mid-stage: committed batches stay, a re-run does the rest once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ds = make_ds(tmp_path / "ds")
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    address = ray_local.get_runtime_context().gcs_address
+    proc = subprocess.Popen([sys.executable, str(script), str(ds.root), address, str(Path(__file__).parent),
+                             str(Path(__file__).parents[1])],
+                            cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL, stderr=open(tmp_path / "driver.log", "w"))
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and proc.poll() is None:
+            with ds.db() as conn:
+                if conn.execute("SELECT COUNT(*) FROM stage_done WHERE stage='word'").fetchone()[0] >= 6:
+                    break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the driver finished (or died) before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    partial = ds.stage_summary()["word"]
+    assert 6 <= partial["ok"] + partial["failed"] < 24
+    rest = run_stage(ds, WordStage(), engine=RAY)
+    assert rest.done + partial["ok"] == 22
+    names = logged(ds)
+    assert len(names) == len(set(names)) == 22  # nothing committed twice, nothing lost
