@@ -86,6 +86,7 @@ def _quiet_data(ray: Any) -> None:
     ctx.print_on_execution_start = False
     ctx.verbose_stats_logs = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "bars disabled": we know
 
 
 @dataclass(frozen=True)
