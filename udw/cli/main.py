@@ -10,12 +10,12 @@ from typing import Optional, Sequence
 from .. import __version__
 from ..core.errors import UdwError
 from . import (commands_app, commands_build, commands_dataset, commands_faces, commands_gallery, commands_models,
-               commands_pose, commands_scale)
+               commands_pose, commands_scale, commands_video)
 from .engine_options import add_to_verbs, engine_from_args, engine_scope
 
 # Each module adds its verbs with register(subparsers); a verb's handler is set as `func`.
-COMMAND_MODULES = [commands_dataset, commands_build, commands_faces, commands_gallery, commands_models, commands_pose,
-                   commands_scale, commands_app]
+COMMAND_MODULES = [commands_dataset, commands_video, commands_build, commands_faces, commands_gallery, commands_models,
+                   commands_pose, commands_scale, commands_app]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +32,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _steady_memory() -> None:
+    """Keep this process's resident memory flat on long videos (glibc only).
+
+    Decoding, colour conversion and encoding allocate and free megabyte-sized buffers in several
+    threads; with one malloc arena per thread these fragment and the resident size creeps up with
+    the video's length (+14 MB over Big Buck Bunny). Two shared arenas keep it flat at no CPU cost
+    (a fixed mmap threshold also did, but cost 40% more CPU in page faults). The CLI owns its
+    process; the library never does this in a host's process.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, 2)  # M_ARENA_MAX: two heaps shared by the threads instead of one per thread
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _steady_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -8,12 +8,14 @@ from .host import UiHost
 from .sections import arrange as arrange_section
 from .sections import dataset as dataset_section
 from .sections import faces as faces_section
+from .sections import frames as frames_section
 from .sections import gallery as gallery_section
 from .sections import models as models_section
 from .sections import pose as pose_section
 
 # Each section module has build(host) and is shown as one tab, in this order.
-SECTIONS = [dataset_section, faces_section, arrange_section, gallery_section, models_section, pose_section]
+SECTIONS = [dataset_section, frames_section, faces_section, arrange_section, gallery_section, models_section,
+            pose_section]
 
 
 def build_blocks(host: UiHost) -> gr.Blocks:

@@ -1,0 +1,37 @@
+"""Frame extraction inside a real ComfyUI (UDW_COMFYUI_DIR): the shipped workflow through /prompt."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.host
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_extract_frames_nodes_are_listed(comfyui):
+    info = comfyui.get("/object_info")
+    node = info["UDWExtractFrames"]
+    assert node["display_name"] == "UDW Extract Frames" and node["category"] == "UDW Studio/video"
+    assert node["input"]["optional"]["video_input"][0] == "VIDEO"
+    assert info["UDWExtractFramesImages"]["output"][0] == "IMAGE"
+
+
+def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
+    make_clip(comfyui.base / "input" / "udw_sample_episode.mkv", shots=((8, 2, 0), (6, 3, 0), (6, 2, 0)))
+    graph = json.loads((REPO / "workflows" / "extract_frames.api.json").read_text())
+    entry = run_prompt(comfyui, graph)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    report = entry["outputs"]["1"]["text"][0]
+    assert "udw_sample_episode.mkv:" in report and "frames kept of 46 decoded" in report
+    frames = list((comfyui.base / "output" / "udw" / "sample_frames" / "frames").rglob("*.png"))
+    assert frames and (comfyui.base / "temp" / entry["outputs"]["2"]["images"][0]["filename"]).is_file()
+
+
+def test_bad_time_is_a_validation_error(comfyui, make_clip):
+    make_clip(comfyui.base / "input" / "udw_sample_episode.mkv")
+    graph = json.loads((REPO / "workflows" / "extract_frames.api.json").read_text())
+    graph["1"]["inputs"]["start"] = "soon"
+    status, body = comfyui.post("/prompt", {"prompt": graph})
+    assert status == 400
+    assert any("cannot read the time" in e["details"] for e in body["node_errors"]["1"]["errors"])
