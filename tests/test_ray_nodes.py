@@ -13,7 +13,7 @@ def test_engine_node_validates_and_builds_settings(comfy):
         (engine,), _ = comfy.run("UDWRayEngine", **good)
         assert engine.to_dict() == EngineSettings("ray", "auto", 4, 2.0, 0.5, "").to_dict()
     assert "Ray address" in comfy.validate("UDWRayEngine", {**good, "address": "nowhere"})
-    for name in ("UDWImportImages", "UDWDetectFaces", "UDWClassifyCharacters"):
+    for name in ("UDWImportImages", "UDWExtractFrames", "UDWDetectFaces", "UDWClassifyCharacters"):
         spec = comfy.nodes[name].INPUT_TYPES()
         assert spec["optional"]["engine"][0] == "UDW_ENGINE"  # optional: unconnected runs locally
 
