@@ -13,10 +13,10 @@ from ..core.manifest import Dataset
 
 _SKIP = {"id", "created", "finished", "started"}
 _REFS = {"item_id", "parent_id", "duplicate_of"}
-_JSON = {"extra", "info"}
-# Facts about the run, not the data: how long, on which decoder, what it counted on the way
-# (a segmented extraction decodes its warm-ups twice), how it was cut.
-_TIMINGS = {"seconds", "hwaccel", "stats", "segments"}
+_JSON = {"extra", "info", "value"}
+# Facts about the run, not the data: how long, when, which run, on which decoder, what it counted
+# on the way (a segmented extraction decodes its warm-ups twice), how it was cut.
+_TIMINGS = {"seconds", "time", "run", "hwaccel", "stats", "segments"}
 
 
 def canonical_manifest(ds: Dataset, digits: int = 5, skip_tables: tuple[str, ...] = ("stage_runs",)) -> dict:
@@ -47,13 +47,20 @@ def _row(row: dict, keys: dict, sources: dict, digits: int) -> dict:
         elif name == "source_id" and value is not None:
             value = sources.get(value, f"?{value}")
         elif name in _JSON and isinstance(value, str):
-            value = _clean(json.loads(value or "{}"), digits)
+            value = _json(value, digits)
         elif isinstance(value, float):
             value = round(value, digits)
         elif isinstance(value, bytes):
             value = value.hex()
         clean[name] = value
     return clean
+
+
+def _json(text: str, digits: int) -> Any:
+    try:
+        return _clean(json.loads(text or "{}"), digits)
+    except ValueError:
+        return text
 
 
 def _clean(value: Any, digits: int) -> Any:
