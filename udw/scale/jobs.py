@@ -12,7 +12,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from ..core.engine import EngineSettings
 from ..core.errors import UdwError
@@ -154,6 +154,3 @@ def job_stats(outcomes: Sequence[Outcome]) -> dict:
     """Where tasks ran and how long they took (for reports and the benchmark)."""
     return {"tasks_per_worker": dict(Counter(o.worker for o in outcomes)),
             "task_seconds": round(sum(o.seconds for o in outcomes), 3)}
-
-
-CommitFn = Callable[[Any, Outcome], None]

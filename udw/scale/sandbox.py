@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Iterable, Union
 
 from ..core.manifest import Dataset
 
