@@ -42,6 +42,7 @@ from udw.dataset.ingest import import_images
 from udw.dedupe.signatures import dhash, grey_thumb, phash
 from udw.samples import plan_episode, render_frame
 from udw.scale.compare import canonical_manifest, manifest_differences
+from udw.scale.ray_engine import MAX_BLOCKS
 
 
 class SignatureStage(Stage):
@@ -205,7 +206,7 @@ def bench_workload(name: str, stage_cls, work: Path, n: int) -> None:
     print(f"  model for a cluster (N={n} and N=1,000,000 items):")
     for workers in (1, 2, 4, 16, 64, 256):
         t_small = model(n, c, k, o, blocks, startup, workers)
-        big_blocks = 1_000_000 // 8
+        big_blocks = min(-(-1_000_000 // max(1, n // blocks)), MAX_BLOCKS)  # as the engine cuts blocks
         t_big = model(1_000_000, c, k, o, big_blocks, startup, workers)
         t_big1 = model(1_000_000, c, k, o, big_blocks, startup, 1)
         print(f"    {workers:4d} workers: {t_small:7.1f}s (N={n}); {t_big / 3600:6.2f} h, speed-up "
