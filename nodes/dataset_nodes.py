@@ -6,8 +6,8 @@ from ..udw.core.errors import UdwError
 from ..udw.core.manifest import Dataset
 from ..udw.dataset.ingest import MODES, import_images
 from ..udw.gallery.grid import dataset_grid
-from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, input_roots, path_error,
-                   to_image_batch, ui_preview)
+from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, engine_input, input_roots,
+                   path_error, to_image_batch, ui_preview)
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -32,7 +32,7 @@ class UDWImportImages:
                                    "start in output/udw."}),
             "mode": (list(MODES), {"default": "copy", "tooltip": "copy the files, or hard-link them "
                                    "when on the same drive"}),
-        }, "hidden": {"unique_id": "UNIQUE_ID"}}
+        }, "optional": engine_input(), "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
     def VALIDATE_INPUTS(cls, source=None, dataset=None):
@@ -41,7 +41,7 @@ class UDWImportImages:
                 or True)
 
     @classmethod
-    def IS_CHANGED(cls, source, dataset, mode, unique_id=None):
+    def IS_CHANGED(cls, source, dataset, mode, engine=None, unique_id=None):
         try:
             src = input_roots().resolve(source)
             st = src.stat()
@@ -50,10 +50,10 @@ class UDWImportImages:
         except (OSError, UdwError):
             return float("nan")
 
-    def run(self, source, dataset, mode, unique_id=None):
+    def run(self, source, dataset, mode, engine=None, unique_id=None):
         try:
             report = import_images(dataset_roots().resolve(dataset), [input_roots().resolve(source)],
-                                   mode=mode, ports=comfy_ports(unique_id))
+                                   mode=mode, ports=comfy_ports(unique_id, engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
         ds = Dataset(dataset_roots().resolve(dataset))

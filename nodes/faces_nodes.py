@@ -18,8 +18,8 @@ from ..udw.faces import FaceSettings, load_detector, run_faces
 from ..udw.faces.crops import CropSettings, crop_box, cut
 from ..udw.faces.detect import DETECTOR_CHOICES
 from ..udw.faces.geometry import COUNT_SOURCES, Buckets, face_height_ratio
-from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, from_image_batch, input_roots, path_error,
-                   register_model_folder, to_image_batch)
+from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, engine_input, from_image_batch, input_roots,
+                   path_error, register_model_folder, to_image_batch)
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -78,7 +78,7 @@ class UDWDetectFaces:
             "count_from": (list(COUNT_SOURCES), {"default": "auto", "tooltip": "person count from faces and/or tags"}),
             "crop": ("BOOLEAN", {"default": False, "tooltip": "also save a square crop per face as a new item"}),
             "crop_size": ("INT", {"default": 768, "min": 64, "max": 4096, "step": 64, "tooltip": "crop side (scaled down only)"}),
-        }, "hidden": {"unique_id": "UNIQUE_ID"}}
+        }, "optional": engine_input(), "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
     def VALIDATE_INPUTS(cls, buckets=None):
@@ -93,11 +93,11 @@ class UDWDetectFaces:
     def IS_CHANGED(cls, dataset, **kwargs):
         return float("nan")  # the stage itself skips finished work
 
-    def run(self, dataset, detector, conf, iou, buckets, count_from, crop, crop_size, unique_id=None):
+    def run(self, dataset, detector, conf, iou, buckets, count_from, crop, crop_size, engine=None, unique_id=None):
         try:
             settings = FaceSettings(detector=_detector_value(detector), conf=conf, iou=iou, edges=_edges(buckets),
                                     count_from=count_from, crop=crop, crop_settings=CropSettings(size=crop_size))
-            report = run_faces(dataset, settings, comfy_ports(unique_id, model_dirs=_model_dirs()))
+            report = run_faces(dataset, settings, comfy_ports(unique_id, model_dirs=_model_dirs(), engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
         text = report.summary()
@@ -176,7 +176,7 @@ class UDWClassifyCharacters:
                                         "OPTICS (scikit-learn); none: they all go to others"}),
             "min_cluster": ("INT", {"default": 3, "min": 2, "max": 1000, "tooltip": "faces that form an unknown_k group"}),
             "detector": ("STRING", {"default": "auto", "tooltip": "finds the faces in the reference pictures"}),
-        }, "hidden": {"unique_id": "UNIQUE_ID"}}
+        }, "optional": engine_input(), "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
     def VALIDATE_INPUTS(cls, refs=None):
@@ -188,12 +188,13 @@ class UDWClassifyCharacters:
     def IS_CHANGED(cls, **kwargs):
         return float("nan")
 
-    def run(self, dataset, refs, embedder, threshold, cluster, min_cluster, detector, unique_id=None):
+    def run(self, dataset, refs, embedder, threshold, cluster, min_cluster, detector, engine=None, unique_id=None):
         try:
             settings = CharacterSettings(embedder=embedder, threshold=threshold or None,
                                          refs=str(input_roots().resolve(refs)) if refs.strip() else None,
                                          cluster=cluster, min_cluster=min_cluster, detector=_detector_value(detector))
-            report = run_characters(dataset, settings, comfy_ports(unique_id, model_dirs=_model_dirs()))
+            report = run_characters(dataset, settings, comfy_ports(unique_id, model_dirs=_model_dirs(),
+                                                                   engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
         text = report.summary()

@@ -21,6 +21,13 @@ from ..udw.core.ports import Ports
 
 CATEGORY = "UDW Studio"
 DATASET_TYPE = "UDW_DATASET"
+ENGINE_TYPE = "UDW_ENGINE"  # where stages run (udw.core.engine.EngineSettings); unconnected: here
+
+
+def engine_input() -> dict:
+    """The optional `engine` input every pipeline node takes (see nodes/engine_nodes.py)."""
+    return {"engine": (ENGINE_TYPE, {"tooltip": "connect a UDW Ray Engine to run this stage on a Ray "
+                                                "cluster; unconnected: on this machine"})}
 
 
 def dataset_roots() -> Roots:

@@ -15,7 +15,8 @@ from ..udw.core.inputs import expand_inputs
 from ..udw.core.manifest import Dataset
 from ..udw.video import CROSS_EPISODE, FORMATS, MODES, VIDEO_SUFFIXES, FrameSettings, extract_frames, parse_time
 from ..udw.video.iterate import iter_selected
-from .host import CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, input_roots, path_error, to_image_batch
+from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, engine_input, input_roots, path_error,
+                   to_image_batch)
 
 _D = FrameSettings()
 IMAGE_BATCH_LIMIT = 1024  # frames one IMAGE batch may hold (a 1080p frame is 24 MB as float32)
@@ -98,6 +99,7 @@ class UDWExtractFrames:
                                   "yamaS2EP04_12); empty: read from the file names"}),
         }, "optional": {
             "video_input": ("VIDEO", {"tooltip": "a video from Load Video (upload); replaces the path"}),
+            **engine_input(),
         }, "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
@@ -114,7 +116,7 @@ class UDWExtractFrames:
         return path_error(dataset_roots(), dataset, must_exist=False) or True
 
     @classmethod
-    def IS_CHANGED(cls, video="", dataset="", video_input=None, unique_id=None, **settings):
+    def IS_CHANGED(cls, video="", dataset="", video_input=None, unique_id=None, engine=None, **settings):
         try:
             files = [] if video_input is not None else expand_inputs([input_roots().resolve(video)], VIDEO_SUFFIXES)
             stamps = ",".join(f"{p}:{p.stat().st_mtime_ns}" for p in files)
@@ -124,12 +126,12 @@ class UDWExtractFrames:
         except (OSError, UdwError):
             return float("nan")
 
-    def run(self, video, dataset, unique_id=None, video_input=None, **kw):
+    def run(self, video, dataset, unique_id=None, video_input=None, engine=None, **kw):
         try:
             sources = _video_source(video, video_input)
             settings = _settings(**kw)
             root = dataset_roots().resolve(dataset)
-            report = extract_frames(root, sources, settings, comfy_ports(unique_id))
+            report = extract_frames(root, sources, settings, comfy_ports(unique_id, engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
         if report.aborted:

@@ -395,6 +395,20 @@ def load_workflow_fixture():
     return load_workflow
 
 
+# -- a local Ray for the scale-out tests -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def ray_local():
+    """One private Ray instance (2 CPUs, no dashboard, bound to 127.0.0.1) for the whole session."""
+    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "udw-studio[ray]")')
+    pytest.importorskip("ray.data")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 log_to_driver=False, configure_logging=False)
+    yield ray
+    if started:
+        ray.shutdown()
+
 # -- faces: a tiny YOLOv8-layout detector and real anime sprites ---------------------------------
 FACE_COLOUR = (255, 0, 255)  # what the tiny detector sees as a "face"
 
@@ -530,8 +544,6 @@ SCENE = [
     ("noface", [], [], None, None),
     ("six", [((i * 100, 0, i * 100 + 90, 90), f"C{i}") for i in range(7)], [], None, None),
 ]
-
-
 
 
 @pytest.fixture(name="make_face_dataset")

@@ -110,6 +110,10 @@ class CcipEmbedder:
         self.input_name = self.session.session.get_inputs()[0].name
         self.threshold = threshold if threshold is not None else _threshold_beside(self.path, 0.178)
 
+    def __reduce__(self):
+        # Sent to a Ray worker as its recipe: the session is opened there.
+        return (type(self), (self.path, self.name, self.threshold, self.size, None))
+
     def describe(self) -> str:
         return f"{self.name} (CCIP ONNX, {self.session.describe()}, threshold {self.threshold:.3f})"
 

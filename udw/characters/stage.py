@@ -105,13 +105,17 @@ class EmbedStage(Stage):
         with ds.db() as conn:
             return [r[0] for r in conn.execute(sql, (self.name, key))]
 
+    def attach(self, ds: Dataset, conn: sqlite3.Connection, items: Sequence[Item]) -> None:
+        faces = load_faces(conn, [it.id for it in items])  # one query per batch, in the driver
+        for it in items:
+            it.context = faces.get(it.id, [])
+
     def load(self, ds: Dataset, item: Item) -> Any:
         try:
             img = np.asarray(open_image(ds.abspath(item)))
         except BadInput as exc:
             raise ItemError(str(exc).splitlines()[0]) from exc
-        with ds.db() as conn:
-            faces = load_faces(conn, [item.id]).get(item.id, [])
+        faces = item.context or []
         h, w = img.shape[:2]
         return [img[y0:y1, x0:x1] for x0, y0, x1, y1 in (self.embedder.region(f, w, h) for f in faces)]
 

@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "repeated across the episodes of the run. Re-running resumes each video.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders or glob patterns (quote globs)")
-    p.add_argument("-o", "--output", required=True, metavar="DATASET", help="dataset folder (created if needed)")
+    p.add_argument("-o", "--output", "-d", "--dataset", dest="output", required=True, metavar="DATASET",
+                   help="dataset folder (created if needed)")
     g = p.add_argument_group("selection")
     g.add_argument("--mode", choices=MODES, default=_D.mode,
                    help="mpdecimate: drop holds; keyframes: only keyframes (fast); every: every Nth frame or "

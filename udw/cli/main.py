@@ -9,12 +9,13 @@ from typing import Optional, Sequence
 
 from .. import __version__
 from ..core.errors import UdwError
-from . import (commands_app, commands_dataset, commands_dedupe, commands_faces, commands_gallery, commands_models,
-               commands_pose, commands_tagging, commands_video)
+from . import (commands_app, commands_build, commands_dataset, commands_dedupe, commands_faces, commands_gallery,
+               commands_models, commands_pose, commands_scale, commands_tagging, commands_video)
+from .engine_options import add_to_verbs, engine_from_args, engine_scope
 
 # Each module adds its verbs with register(subparsers); a verb's handler is set as `func`.
-COMMAND_MODULES = [commands_dataset, commands_video, commands_dedupe, commands_tagging, commands_faces,
-                   commands_gallery, commands_models, commands_pose, commands_app]
+COMMAND_MODULES = [commands_dataset, commands_video, commands_dedupe, commands_tagging, commands_faces, commands_build,
+                   commands_gallery, commands_models, commands_pose, commands_scale, commands_app]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    add_to_verbs(sub)  # --engine local|ray on every verb that runs stages
     return parser
 
 
@@ -60,7 +62,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with engine_scope(engine_from_args(args)):
+            return int(args.func(args) or 0)
     except UdwError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

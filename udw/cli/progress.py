@@ -8,6 +8,7 @@ import time
 from typing import Any, Optional, TextIO
 
 from ..core.ports import Ports
+from .engine_options import current_engine
 
 
 class TerminalBar:
@@ -69,5 +70,6 @@ class CtrlC:
 
 
 def terminal_ports(label: str, ctrl_c: CtrlC, quiet: bool = False, **kwargs: Any) -> Ports:
+    kwargs.setdefault("engine", current_engine())  # --engine of the running command
     bar = (lambda *a, **k: None) if quiet else TerminalBar(label)
     return Ports(progress=bar, cancelled=ctrl_c, **kwargs)

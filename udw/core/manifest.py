@@ -47,6 +47,8 @@ class Item:
     rating: Optional[str] = None
     extra: dict = field(default_factory=dict)
     created: float = 0.0
+    # Not a column: what a stage's attach() read from the manifest for load() (see Stage.attach).
+    context: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Item":
@@ -55,7 +57,7 @@ class Item:
         return cls(**data)
 
 
-_ITEM_FIELDS = {f.name for f in fields(Item)}
+_ITEM_FIELDS = {f.name for f in fields(Item)} - {"context"}
 
 
 def split_sql(script: str) -> list[str]:

@@ -7,10 +7,13 @@ A1111's shared.state, Gradio's gr.Progress, or a terminal bar in the CLI.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from .errors import Cancelled
+
+if TYPE_CHECKING:
+    from .engine import EngineSettings
 
 ProgressFn = Callable[..., None]  # (done, total, preview=None) -> None
 CancelFn = Callable[[], bool]     # -> True when the host wants the work to stop
@@ -35,6 +38,7 @@ class Ports:
     model_dirs: extra folders to search for models, by model kind (host model folders).
     providers: onnxruntime execution providers to try, best first (None: chosen at run time).
     allow_download: whether models may be fetched from the Hugging Face Hub.
+    engine: where stages run (`EngineSettings`; None: in this process). See `udw.core.engine`.
     """
 
     progress: ProgressFn = _no_progress
@@ -43,6 +47,7 @@ class Ports:
     providers: Optional[Sequence[str]] = None
     allow_download: bool = False
     logger: logging.Logger = log
+    engine: Optional["EngineSettings"] = None
 
     def check(self) -> None:
         """Raise `Cancelled` if the host asked to stop."""
@@ -61,5 +66,4 @@ class Ports:
             frac = done / sub_total if sub_total else 1.0
             self.progress(start + int(round(frac * span)), total, preview)
 
-        return Ports(progress, self.cancelled, self.model_dirs, self.providers,
-                     self.allow_download, self.logger)
+        return replace(self, progress=progress)

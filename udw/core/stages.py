@@ -5,6 +5,13 @@ row for its current settings), how to load one item (run in background threads, 
 overlaps with compute), how to process a batch, and how to write the results. Results and the
 `stage_done` marks of a batch land in one transaction: after a kill, a re-run redoes at most the
 batch that was in flight and never records a result twice.
+
+Engines: by default batches run in this process. With `engine=` (or `ports.engine`) set to Ray,
+load+process run in remote actors (`udw.scale`) and results stream back to this process, which
+alone commits them the same way, so results and resumability are the same on both engines. For
+that, a stage's load/process must only use `ds.root`/`ds.abspath` (workers get a view of the
+dataset folder, not the manifest), its results must be picklable, and attributes that cannot
+travel (open model sessions) are listed in `transient` and rebuilt by `prepare_worker`.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Sequence
 
+from .engine import EngineSettings, backend
 from .errors import Cancelled
 from .manifest import Dataset, Item, settings_key
 from .ports import Ports
@@ -23,6 +31,9 @@ from .ports import Ports
 
 class ItemError(Exception):
     """Raised by `Stage.load`/`Stage.process` for one bad item: it is reported and skipped."""
+
+
+LOAD_ERRORS = (ItemError, OSError, ValueError)  # what a failed load() may raise for one bad item
 
 
 @dataclass
@@ -50,6 +61,7 @@ class Stage:
     name = "stage"
     batch_size = 16
     load_threads = 2
+    transient: tuple[str, ...] = ()  # attributes not sent to remote workers (set to None there)
 
     def settings(self) -> dict:
         """What decides whether an earlier result is still valid (changing it redoes items)."""
@@ -60,6 +72,18 @@ class Stage:
 
     def prepare(self, ds: Dataset, ports: Ports) -> None:
         """Called once before the first batch (open models here)."""
+
+    def prepare_driver(self, ds: Dataset, ports: Ports) -> None:
+        """Remote engines: called once in the driver before workers start (one-time housekeeping)."""
+
+    def prepare_worker(self, ds: Dataset, ports: Ports) -> None:
+        """Remote engines: called once in each worker, with a view of the dataset folder."""
+        self.prepare(ds, ports)
+
+    def attach(self, ds: Dataset, conn: sqlite3.Connection, items: Sequence[Item]) -> None:
+        """Before load(), in the process that owns the manifest: put into `item.context` whatever
+        load() needs from the manifest besides the item row (its faces, ...). load() itself may
+        run where the manifest is not (a Ray worker), so it must not read it."""
 
     def load(self, ds: Dataset, item: Item) -> Any:
         """Read one item (runs in a worker thread). Raise ItemError for a bad item."""
@@ -86,9 +110,14 @@ def _load_all(stage: Stage, ds: Dataset, items: list[Item], pool: cf.Executor) -
 
 
 def run_stage(ds: Dataset, stage: Stage, ports: Optional[Ports] = None, retry_failed: bool = False,
-              limit: Optional[int] = None) -> StageReport:
-    """Run `stage` over the items it has not finished; safe to interrupt and run again."""
+              limit: Optional[int] = None, engine: Optional[EngineSettings] = None) -> StageReport:
+    """Run `stage` over the items it has not finished; safe to interrupt and run again.
+
+    engine: where batches run (default: `ports.engine`, else this process).
+    """
     ports = ports or Ports()
+    engine = engine or ports.engine
+    remote = backend(engine) if engine is not None and not engine.local else None
     key = settings_key(stage.settings())
     report = StageReport(stage.name)
     start = time.perf_counter()
@@ -98,10 +127,13 @@ def run_stage(ds: Dataset, stage: Stage, ports: Optional[Ports] = None, retry_fa
     report.already_done = ds.count() - len(todo) if not retry_failed else 0
     run_id = _start_run(ds, stage, key)
     ports.progress(0, len(todo))
-    if todo:
-        stage.prepare(ds, ports)
     try:
-        _run_batches(ds, stage, key, todo, ports, report)
+        if todo and remote is not None:
+            report.stats["engine"] = engine.describe()
+            remote.run_batches(ds, stage, key, todo, ports, report, engine)
+        elif todo:
+            stage.prepare(ds, ports)
+            _run_batches(ds, stage, key, todo, ports, report)
     except Cancelled:
         report.cancelled = True
     report.seconds = time.perf_counter() - start
@@ -116,18 +148,19 @@ def _run_batches(ds: Dataset, stage: Stage, key: str, todo: list[int], ports: Po
     batches = list(_batches(todo, max(1, stage.batch_size)))
     with cf.ThreadPoolExecutor(max(1, stage.load_threads), thread_name_prefix=f"udw-{stage.name}") as pool, \
             ds.db() as conn:
-        nxt = _submit(stage, ds, batches, 0, pool)
+        nxt = _submit(stage, ds, batches, 0, pool, conn)
         for n in range(len(batches)):
             items, futures = nxt
-            nxt = _submit(stage, ds, batches, n + 1, pool)  # prefetch while this batch computes
+            nxt = _submit(stage, ds, batches, n + 1, pool, conn)  # prefetch while this batch computes
             _one_batch(ds, stage, key, conn, items, futures, report)
             ports.step(report.done + len(report.failed), len(todo))
 
 
-def _submit(stage: Stage, ds: Dataset, batches: list, n: int, pool: cf.Executor):
+def _submit(stage: Stage, ds: Dataset, batches: list, n: int, pool: cf.Executor, conn: sqlite3.Connection):
     if n >= len(batches):
         return [], []
     items = ds.items(status=None, ids=batches[n])
+    stage.attach(ds, conn, items)
     return items, _load_all(stage, ds, items, pool)
 
 
@@ -138,11 +171,21 @@ def _one_batch(ds: Dataset, stage: Stage, key: str, conn: sqlite3.Connection, it
         try:
             loaded.append(fut.result())
             good.append(item)
-        except (ItemError, OSError, ValueError) as exc:
+        except LOAD_ERRORS as exc:
             bad.append((item, _reason(exc)))
     results = stage.process(ds, good, loaded) if good else []
+    commit_batch(ds, stage, key, conn, list(zip(good, results)), bad, report)
+
+
+def commit_batch(ds: Dataset, stage: Stage, key: str, conn: sqlite3.Connection,
+                 results: Sequence[tuple[Item, Any]], bad: list[tuple[Item, str]], report: StageReport) -> None:
+    """One transaction: each result committed with its stage_done mark; failures marked as such.
+
+    A result that is an Exception counts as a failure. Every engine commits through here.
+    """
+    bad = list(bad)
     with ds.transaction(conn):
-        for item, result in zip(good, results):
+        for item, result in results:
             if isinstance(result, Exception):
                 bad.append((item, _reason(result)))
                 continue
@@ -152,6 +195,11 @@ def _one_batch(ds: Dataset, stage: Stage, key: str, conn: sqlite3.Connection, it
         for item, reason in bad:
             ds.mark_done(conn, [item.id], stage.name, key, error=reason)
     report.failed.extend((item.path, reason) for item, reason in bad)
+
+
+def item_error_reason(exc: BaseException) -> str:
+    """How a failed item's error is recorded (the same text on every engine)."""
+    return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:

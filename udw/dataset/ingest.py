@@ -51,7 +51,17 @@ class ImportReport:
 def import_images(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str, Path]],
                   mode: str = "copy", licence: Optional[str] = None,
                   ports: Optional[Ports] = None) -> ImportReport:
-    """Import image files into `dataset` (created if needed); resumable and idempotent."""
+    """Import image files into `dataset` (created if needed); resumable and idempotent.
+
+    Inputs may be fsspec URLs (s3://, gs://, file://); with `ports.engine` set to Ray, files
+    are read and copied by Ray workers (`udw.scale.ingest`, same manifest).
+    """
+    inputs = list(inputs)
+    if (ports is not None and ports.engine is not None and not ports.engine.local) or any(
+            "://" in str(i) for i in inputs):
+        from ..scale.ingest import import_scaled
+
+        return import_scaled(dataset, inputs, mode, licence, ports)
     if mode not in MODES:
         raise BadInput(f"unknown import mode {mode!r}", f"use one of {', '.join(MODES)}")
     ports = ports or Ports()

@@ -238,6 +238,11 @@ class CascadeDetector:
         self._np = load_cascade(self.path) if self._cv is None else None
         self.backend = "opencv" if self._cv is not None else "numpy"
 
+    def __reduce__(self):
+        # Sent to a Ray worker as its recipe (OpenCV's classifier cannot be pickled).
+        return (type(self), (self.path, self.name, self.scale_factor, self.min_neighbors, self.min_size,
+                             self.max_side, self.backend, self.calibrate, self.pad))
+
     def describe(self) -> str:
         return f"{self.name} (LBP cascade, {self.backend}, min neighbours {self.min_neighbors})"
 

@@ -96,6 +96,12 @@ class FaceStage(Stage):
     def prepare(self, ds: Dataset, ports: Ports) -> None:
         sweep_temp(ds.root / CROP_DIR)
 
+    def prepare_driver(self, ds: Dataset, ports: Ports) -> None:
+        sweep_temp(ds.root / CROP_DIR)  # once, before workers write crops
+
+    def prepare_worker(self, ds: Dataset, ports: Ports) -> None:
+        """The detector arrives as its recipe and opened its session on unpickling."""
+
     def load(self, ds: Dataset, item: Item) -> np.ndarray:
         try:
             return np.asarray(open_image(ds.abspath(item)))

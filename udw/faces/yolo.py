@@ -132,6 +132,10 @@ class YoloDetector:
         fixed = all(isinstance(d, int) for d in shape[2:])
         self.size = (int(shape[3]), int(shape[2])) if fixed else None
 
+    def __reduce__(self):
+        # Sent to a Ray worker as its recipe: the session is opened there (providers chosen there).
+        return (type(self), (self.path, self.name, self.conf, self.iou, self.max_size, None, self.classes))
+
     def describe(self) -> str:
         return f"{self.name} (YOLOv8 ONNX, {self.session.describe()}, conf {self.conf}, IoU {self.iou})"
 

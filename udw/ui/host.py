@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
+from ..core.engine import EngineSettings
 from ..core.paths import Roots
 from ..core.ports import Ports
 
@@ -23,6 +24,7 @@ class UiHost:
     `a1111_api` is A1111's own web API (when launched with --api) and `controlnet_extension` the
     installed sd-webui-controlnet's name: the pose section hands its prepared pose and reference
     to that extension through them.
+    `engine` says where pipeline stages run (None: here); set from the Engine panel.
     """
 
     name: str
@@ -37,6 +39,7 @@ class UiHost:
     a1111_api: Optional[str] = None
     controlnet_extension: Optional[str] = None
     thumb_dir: Optional[str] = None   # thumbnail cache; None: the system temp folder (gradio serves it)
+    engine: Optional[EngineSettings] = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
@@ -53,4 +56,4 @@ class UiHost:
         return Ports(progress=report,
                      cancelled=lambda: self._stop.is_set() or self.host_cancelled(),
                      model_dirs=self.model_dirs, providers=self.providers,
-                     allow_download=self.allow_download)
+                     allow_download=self.allow_download, engine=self.engine)

@@ -122,6 +122,10 @@ def extract_frames(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[st
                    settings: Optional[FrameSettings] = None, ports: Optional[Ports] = None) -> ExtractReport:
     settings = (settings or FrameSettings()).validated()
     ports = ports or Ports()
+    if ports.engine is not None and not ports.engine.local:  # videos fanned out on a cluster
+        from ..scale.frames import extract_frames_scaled
+
+        return extract_frames_scaled(dataset, inputs, settings, ports)
     inputs = list(inputs)
     if not inputs:
         raise BadInput("no videos given", "give video files, folders or glob patterns")

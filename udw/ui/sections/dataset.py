@@ -10,6 +10,7 @@ from ...gallery.grid import dataset_grid
 from ..compat import make
 from ..host import UiHost
 from .common import friendly, stop_button
+from .engine import engine_panel
 
 TITLE = "Dataset"
 
@@ -25,6 +26,7 @@ def build(host: UiHost) -> None:
                 preview_btn = gr.Button("Preview", elem_id="udw_preview_btn")
                 stop_button(host)
             status = gr.Markdown(elem_id="udw_dataset_status")
+            engine_panel(host)
         with gr.Column(scale=2):
             grid = make(gr.Image, label="Preview", type="pil", interactive=False, elem_id="udw_grid")
 

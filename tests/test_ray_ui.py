@@ -1,0 +1,45 @@
+"""The engine is a setting of the pipeline tab: set it over HTTP, then a stage runs on Ray."""
+
+import shutil
+import socket
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+
+from udw.core.paths import Roots  # noqa: E402
+from udw.ui import UiHost, build_blocks  # noqa: E402
+
+
+@pytest.fixture
+def served(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    host = UiHost("standalone", Roots(root))
+    blocks = build_blocks(host)
+    blocks.queue()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield host, root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    blocks.close()
+
+
+def test_engine_panel_sends_the_import_to_ray(served, image_folder, ray_local):
+    host, root, client = served
+    shutil.copytree(image_folder, root / "pics")
+    status = client.predict("ray", "", 1, -1, api_name="/udw_engine")
+    assert "ray on a local Ray instance (1 actors" in status and host.engine.name == "ray"
+    assert "node(s)" in client.predict("ray", "", 1, -1, api_name="/udw_engine_check")
+    status, grid = client.predict("ds", "pics", "copy", api_name="/udw_import")
+    assert "6 added" in status and grid
+    assert "Stages run on: **local**" in client.predict("local", "", 0, -1, api_name="/udw_engine")
+    assert host.engine is None
+
+
+def test_bad_engine_settings_are_explained(served):
+    _, _, client = served
+    with pytest.raises(Exception, match="Ray address"):
+        client.predict("ray", "not an address", 0, -1, api_name="/udw_engine")
