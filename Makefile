@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.udw-setup
 DEMO_OUT ?= demo-out
+# Models shipped beside the repo (the LBP anime-face cascade) join the user's own UDW_MODELS_DIR.
+SHARED_MODELS := $(abspath $(wildcard ../shared/models))
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-hosts bench clean
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml requirements.txt Makefile
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/udw demo -o $(DEMO_OUT)
+	UDW_MODELS_DIR="$${UDW_MODELS_DIR:+$$UDW_MODELS_DIR:}$(SHARED_MODELS)" $(BIN)/udw demo -o $(DEMO_OUT)
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -42,12 +42,17 @@ def test_split_inputs():
 
 def test_build_runs_every_available_step(tmp_path, sample_frames, detectors):
     report = build_dataset(tmp_path / "ds", [sample_frames], ports=Ports(model_dirs=detectors))
-    done = dict(report.steps)
-    assert "added" in done["frames"] and "faces" in done and "characters" in done
+    status = {s.name: s.status for s in report.steps}
+    assert status == {"frames": "done", "dedupe": "done", "tag": "skipped", "faces": "done",
+                      "characters": "done", "gallery": "done"}  # no tagger here; export not asked for
+    assert "added" in report.status("frames").summary
+    assert "put model.onnx" in report.status("tag").hint  # says what to do
     ds = Dataset(tmp_path / "ds")
-    assert ds.stage_summary()["faces"]["ok"] == ds.count()
+    assert ds.stage_summary()["faces"]["ok"] == ds.count(status="active")
+    assert report.gallery == (tmp_path / "ds" / "previews" / "gallery" / "index.html").resolve()
+    assert report.gallery.is_file()
     again = build_dataset(tmp_path / "ds", [sample_frames], ports=Ports(model_dirs=detectors))
-    assert "0 added" in dict(again.steps)["frames"]  # resumes: nothing twice
+    assert "0 added" in again.status("frames").summary  # resumes: nothing twice
     with pytest.raises(BadInput, match="unknown build step"):
         build_dataset(tmp_path / "ds", [], steps=["frames", "paint"])
 
@@ -57,7 +62,7 @@ def test_build_on_ray_matches_local(tmp_path, sample_frames, detectors, ray_loca
     build_dataset(tmp_path / "local", [sample_frames], ports=Ports(model_dirs=detectors))
     ray = Ports(model_dirs=detectors, engine=EngineSettings("ray", actors=2))
     report = build_dataset(tmp_path / "ray", [sample_frames], ports=ray)
-    assert not report.cancelled and "faces" in dict(report.steps)
+    assert not report.cancelled and report.status("faces").status == "done"
     assert manifest_differences(canonical_manifest(Dataset(tmp_path / "local")),
                                 canonical_manifest(Dataset(tmp_path / "ray"))) == []
 
@@ -65,4 +70,4 @@ def test_build_on_ray_matches_local(tmp_path, sample_frames, detectors, ray_loca
 def test_build_verb(tmp_path, sample_frames, capsys):
     assert main(["-q", "build", str(sample_frames), "-o", str(tmp_path / "ds"), "--steps", "frames"]) == 0
     out = capsys.readouterr().out
-    assert "frames:" in out and Dataset(tmp_path / "ds").count() > 3
+    assert "frames:" in out and "faces" not in out and Dataset(tmp_path / "ds").count() > 3
