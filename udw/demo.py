@@ -36,7 +36,7 @@ def run_demo(out: Union[str, Path], ports: Optional[Ports] = None, log: Callable
     refs = write_refs(episodes, out / "refs", duration_s)
     log(f"character references -> {refs} ({', '.join(sorted(p.name for p in refs.iterdir()))})")
     settings = BuildSettings(characters=CharacterSettings(refs=str(refs)), export_to=out / "train",
-                             gallery_to=out / "gallery")
+                             gallery_to=out / "gallery", gallery_title="UDW Studio demo: two sample episodes")
 
     def show(result: StepResult) -> None:
         log(result.line())

@@ -41,6 +41,7 @@ class BuildSettings:
     export: Any = None       # udw.dataset.export.ExportSettings
     export_to: Optional[Union[str, Path]] = None   # training folder; None: no export step
     gallery_to: Optional[Union[str, Path]] = None  # site folder; None: DATASET/previews/gallery
+    gallery_title: str = ""                          # default: the dataset folder's name
 
 
 @dataclass
@@ -228,7 +229,7 @@ def _gallery(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, report: 
     exported = report.status("export")
     source = s.export_to if exported and exported.status == "done" else ds.root
     target = Path(s.gallery_to) if s.gallery_to else ds.root / GALLERY_DIR
-    page = export_gallery(source, target, title=f"{ds.root.name}: UDW Studio dataset", link=True, ports=ports)
+    page = export_gallery(source, target, title=s.gallery_title or ds.root.name, link=True, ports=ports)
     report.gallery = target.expanduser().resolve() / "index.html"
     return _checked(page)
 
