@@ -6,7 +6,7 @@ from ..udw.core.errors import UdwError
 from ..udw.core.manifest import Dataset
 from ..udw.dataset.ingest import MODES, import_images
 from ..udw.gallery.grid import dataset_grid
-from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, engine_input, input_roots,
+from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input, input_roots,
                    path_error, to_image_batch, ui_preview)
 
 
@@ -15,13 +15,9 @@ def _fail(exc: UdwError) -> RuntimeError:
     return RuntimeError(str(exc))
 
 
-class UDWImportImages:
+class UDWImportImages(DatasetStageNode):
     DESCRIPTION = "Import image files (a folder, a file or a glob) into a UDW dataset; re-runs add only new files."
     CATEGORY = f"{CATEGORY}/dataset"
-    RETURN_TYPES = (DATASET_TYPE, "STRING")
-    RETURN_NAMES = ("dataset", "report")
-    FUNCTION = "run"
-    OUTPUT_NODE = True
 
     @classmethod
     def INPUT_TYPES(cls):

@@ -9,7 +9,7 @@ from ..udw.core.manifest import Dataset
 from ..udw.dedupe.run import dedupe_dataset, dedupe_images, restore
 from ..udw.dedupe.settings import ACTIONS, KEEP_RULES, LINKAGES, METHODS, DedupeSettings
 from ..udw.gallery.fonts import ui_font
-from .host import (CATEGORY, DATASET_TYPE, comfy_ports, from_image_batch, register_model_folder,
+from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, from_image_batch, register_model_folder,
                    to_image_batch, ui_preview)
 
 _DEFAULTS = ", ".join(f"{m.name} {m.default:g}" for m in METHODS.values())
@@ -96,13 +96,9 @@ class UDWRemoveDuplicates:
                 "result": (dataset, to_image_batch([grid]), text)}
 
 
-class UDWRestoreDuplicates:
+class UDWRestoreDuplicates(DatasetStageNode):
     DESCRIPTION = "Undo the last dedupe of a dataset: every removed picture is active again (moved files go back)."
     CATEGORY = f"{CATEGORY}/dedupe"
-    RETURN_TYPES = (DATASET_TYPE, "STRING")
-    RETURN_NAMES = ("dataset", "report")
-    FUNCTION = "run"
-    OUTPUT_NODE = True
 
     @classmethod
     def INPUT_TYPES(cls):

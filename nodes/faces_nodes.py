@@ -18,8 +18,8 @@ from ..udw.faces import FaceSettings, load_detector, run_faces
 from ..udw.faces.crops import CropSettings, crop_box, cut
 from ..udw.faces.detect import DETECTOR_CHOICES
 from ..udw.faces.geometry import COUNT_SOURCES, Buckets, face_height_ratio
-from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, engine_input, from_image_batch, input_roots,
-                   path_error, register_model_folder, to_image_batch)
+from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input,
+                   from_image_batch, input_roots, path_error, register_model_folder, to_image_batch)
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -61,14 +61,10 @@ _DETECT_INPUTS = {
 }
 
 
-class UDWDetectFaces:
+class UDWDetectFaces(DatasetStageNode):
     DESCRIPTION = ("Detect anime faces in every image of a dataset (resumable): boxes, face-height-ratio bucket, "
                    "person count; optionally a square crop per face as a new item.")
     CATEGORY = f"{CATEGORY}/faces"
-    RETURN_TYPES = (DATASET_TYPE, "STRING")
-    RETURN_NAMES = ("dataset", "report")
-    FUNCTION = "run"
-    OUTPUT_NODE = True
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -153,14 +149,10 @@ def _draw(img: np.ndarray, faces) -> np.ndarray:
     return np.asarray(im)
 
 
-class UDWClassifyCharacters:
+class UDWClassifyCharacters(DatasetStageNode):
     DESCRIPTION = ("Name every face from reference pictures (refs/NAME/*.png) with CCIP embeddings, or the "
                    "weight-free colour embedder when CCIP is absent; unmatched faces are grouped as unknown_k.")
     CATEGORY = f"{CATEGORY}/faces"
-    RETURN_TYPES = (DATASET_TYPE, "STRING")
-    RETURN_NAMES = ("dataset", "report")
-    FUNCTION = "run"
-    OUTPUT_NODE = True
 
     @classmethod
     def INPUT_TYPES(cls):

@@ -21,6 +21,15 @@ from ..udw.core.ports import Ports
 
 CATEGORY = "UDW Studio"
 DATASET_TYPE = "UDW_DATASET"
+
+
+class DatasetStageNode:
+    """A node that runs one stage over a dataset: the dataset passes through, a report comes out."""
+
+    RETURN_TYPES = (DATASET_TYPE, "STRING")
+    RETURN_NAMES = ("dataset", "report")
+    FUNCTION = "run"
+    OUTPUT_NODE = True
 ENGINE_TYPE = "UDW_ENGINE"  # where stages run (udw.core.engine.EngineSettings); unconnected: here
 
 

@@ -14,7 +14,8 @@ from ..udw.core.ports import Ports
 from ..udw.tagging import DEFAULT_MODEL, TagOptions, list_local, open_tagger, parse_tag_list, resolve, tag_arrays
 from ..udw.tagging.model import DEVICES
 from ..udw.tagging.stage import tag_dataset, top_tags
-from .host import CATEGORY, DATASET_TYPE, comfy_ports, from_image_batch, register_model_folder
+from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, from_image_batch,
+                   register_model_folder)
 
 
 
@@ -150,14 +151,10 @@ def _with_alpha(images: list[np.ndarray], mask) -> list[np.ndarray]:
     return out
 
 
-class UDWTagDataset:
+class UDWTagDataset(DatasetStageNode):
     DESCRIPTION = ("Tag every item of a UDW dataset: scores into its manifest, a .tags file beside each "
                    "image. Resumable: only new items, or all of them when the model or settings change.")
     CATEGORY = f"{CATEGORY}/tagging"
-    RETURN_TYPES = (DATASET_TYPE, "STRING")
-    RETURN_NAMES = ("dataset", "report")
-    FUNCTION = "run"
-    OUTPUT_NODE = True
 
     @classmethod
     def INPUT_TYPES(cls):

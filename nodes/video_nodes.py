@@ -15,8 +15,8 @@ from ..udw.core.inputs import expand_inputs
 from ..udw.core.manifest import Dataset
 from ..udw.video import CROSS_EPISODE, FORMATS, MODES, VIDEO_SUFFIXES, FrameSettings, extract_frames, parse_time
 from ..udw.video.iterate import iter_selected
-from .host import (CATEGORY, DATASET_TYPE, comfy_ports, dataset_roots, engine_input, input_roots, path_error,
-                   to_image_batch)
+from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input,
+                   input_roots, path_error, to_image_batch)
 
 _D = FrameSettings()
 IMAGE_BATCH_LIMIT = 1024  # frames one IMAGE batch may hold (a 1080p frame is 24 MB as float32)
@@ -72,15 +72,11 @@ def _fail(exc: UdwError) -> RuntimeError:
     return RuntimeError(str(exc))
 
 
-class UDWExtractFrames:
+class UDWExtractFrames(DatasetStageNode):
     DESCRIPTION = ("Extract the distinct frames of videos into a UDW dataset, streamed (never all frames in "
                    "memory): holds and near-duplicates are dropped before encoding, openings/endings shared "
                    "by the episodes are dropped, scene ids recorded. Re-runs resume each video.")
     CATEGORY = f"{CATEGORY}/video"
-    RETURN_TYPES = (DATASET_TYPE, "STRING")
-    RETURN_NAMES = ("dataset", "report")
-    FUNCTION = "run"
-    OUTPUT_NODE = True
 
     @classmethod
     def INPUT_TYPES(cls):

@@ -187,8 +187,10 @@ class FakeComfy:
         if ok is not True:
             raise ValueError(f"validation failed: {ok}")
         cls = self.node_class(class_type)
-        hidden = cls.INPUT_TYPES().get("hidden", {})
-        if "unique_id" in hidden:
+        spec = cls.INPUT_TYPES()
+        declared = {**spec.get("required", {}), **spec.get("optional", {})}
+        inputs = {k: v for k, v in inputs.items() if k in declared}  # as ComfyUI: extra inputs are ignored
+        if "unique_id" in spec.get("hidden", {}):
             inputs["unique_id"] = unique_id
         out = getattr(cls(), cls.FUNCTION)(**inputs)
         if isinstance(out, dict):
