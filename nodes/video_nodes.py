@@ -15,7 +15,7 @@ from ..udw.core.inputs import expand_inputs
 from ..udw.core.manifest import Dataset
 from ..udw.video import CROSS_EPISODE, FORMATS, MODES, VIDEO_SUFFIXES, FrameSettings, extract_frames, parse_time
 from ..udw.video.iterate import iter_selected
-from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input,
+from .host import (CATEGORY, DatasetStageNode, comfy_ports, dataset_roots, engine_input,
                    input_roots, path_error, to_image_batch)
 
 _D = FrameSettings()

@@ -442,7 +442,7 @@ def build_tiny_yolo(path: Path, side: int = 256, cell: int = 8, max_cells: int =
         w = np.full((k + 2, k + 2), -1.0 / (4 * k + 4))
         w[1:-1, 1:-1] = 1.0 / (k * k)
         nodes.append(helper.make_node("Conv", ["padded", const(f"w{k}", w.reshape(1, 1, k + 2, k + 2))], [f"s{k}"]))
-        nodes.append(helper.make_node("Reshape", [f"s{k}", f"flat"], [f"f{k}"]))
+        nodes.append(helper.make_node("Reshape", [f"s{k}", "flat"], [f"f{k}"]))
         scores.append(f"f{k}")
         n = grid - k + 1
         ii, jj = np.mgrid[0:n, 0:n]

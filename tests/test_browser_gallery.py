@@ -7,7 +7,6 @@ Screenshots go to /tmp/udw-shots.
 """
 
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest
@@ -139,7 +138,7 @@ def test_route_browser_in_chromium(harness, chromium):
     no_xss(bp)
 
     # a tag edit persists after a reload
-    page.locator(f'.udwb-chip[data-tag="1girl"] button').click()
+    page.locator('.udwb-chip[data-tag="1girl"] button').click()
     page.fill("[data-udw=tag-add]", "armor, red eyes")
     page.press("[data-udw=tag-add]", "Enter")
     page.click("[data-udw=tag-save]")

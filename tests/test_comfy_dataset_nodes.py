@@ -2,7 +2,6 @@
 
 import shutil
 
-import pytest
 
 
 def test_pack_registers_namespaced_nodes(comfy):

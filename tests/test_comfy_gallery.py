@@ -1,7 +1,6 @@
 """The gallery nodes and the /udw routes inside a fake ComfyUI (aiohttp test server)."""
 
 import asyncio
-import json
 import os
 import shutil
 

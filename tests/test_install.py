@@ -3,7 +3,6 @@
 import base64
 import hashlib
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path

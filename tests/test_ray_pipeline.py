@@ -6,7 +6,6 @@ an ONNX detector (its session rebuilt on each worker), characters (colour embedd
 the items since workers cannot read the manifest).
 """
 
-import shutil
 
 import pytest
 from PIL import Image

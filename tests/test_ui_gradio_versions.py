@@ -7,7 +7,6 @@ and runs the import event through that version's own gradio_client.
 
 import os
 import subprocess
-import sys
 import venv
 from pathlib import Path
 

@@ -46,19 +46,11 @@ def extract_frames_scaled(dataset: Union[Dataset, str, Path], inputs: Iterable[U
                           settings=None, ports: Optional[Ports] = None, job: Optional[FramesJob] = None):
     """`extract_frames` with the videos (and segments of long ones) on `ports.engine`."""
     from ..video import FrameSettings
-    from ..video.extract import ExtractReport, expand_videos
+    from ..video.extract import open_run
 
     settings = (settings or FrameSettings()).validated()
     ports = ports or Ports()
-    inputs = list(inputs)
-    if not inputs:
-        raise BadInput("no videos given", "give video files, folders or glob patterns")
-    ds = dataset if isinstance(dataset, Dataset) else Dataset.open_or_create(dataset)
-    videos, bad = expand_videos(inputs, exclude=ds.root)
-    if settings.prefix and len(videos) > 1:
-        raise BadInput(f"the prefix {settings.prefix!r} names one episode but {len(videos)} videos were given",
-                       "give --series instead (episodes are read from the file names), or one video")
-    report = ExtractReport(str(ds.root), videos=list(bad))
+    ds, videos, report = open_run(dataset, inputs, settings)
     start = time.perf_counter()
     sweep_temp(ds.root / "frames")
     shutil.rmtree(ds.root / WORK_DIR, ignore_errors=True)  # left by a killed run: never committed

@@ -118,14 +118,9 @@ def expand_videos(inputs: Iterable[Union[str, Path]], exclude: Optional[Path] = 
     return found, bad
 
 
-def extract_frames(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str, Path]],
-                   settings: Optional[FrameSettings] = None, ports: Optional[Ports] = None) -> ExtractReport:
-    settings = (settings or FrameSettings()).validated()
-    ports = ports or Ports()
-    if ports.engine is not None and not ports.engine.local:  # videos fanned out on a cluster
-        from ..scale.frames import extract_frames_scaled
-
-        return extract_frames_scaled(dataset, inputs, settings, ports)
+def open_run(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str, Path]],
+             settings: FrameSettings) -> tuple[Dataset, list[Path], "ExtractReport"]:
+    """The dataset, the videos the inputs name, and a report that lists the inputs that are no video."""
     inputs = list(inputs)
     if not inputs:
         raise BadInput("no videos given", "give video files, folders or glob patterns")
@@ -134,7 +129,18 @@ def extract_frames(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[st
     if settings.prefix and len(videos) > 1:
         raise BadInput(f"the prefix {settings.prefix!r} names one episode but {len(videos)} videos were given",
                        "give --series instead (episodes are read from the file names), or one video")
-    report = ExtractReport(str(ds.root), videos=list(bad))
+    return ds, videos, ExtractReport(str(ds.root), videos=list(bad))
+
+
+def extract_frames(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str, Path]],
+                   settings: Optional[FrameSettings] = None, ports: Optional[Ports] = None) -> ExtractReport:
+    settings = (settings or FrameSettings()).validated()
+    ports = ports or Ports()
+    if ports.engine is not None and not ports.engine.local:  # videos fanned out on a cluster
+        from ..scale.frames import extract_frames_scaled
+
+        return extract_frames_scaled(dataset, inputs, settings, ports)
+    ds, videos, report = open_run(dataset, inputs, settings)
     start = time.perf_counter()
     sweep_temp(ds.root / FRAME_DIR)
     cross = CrossEpisodeIndex(settings.cross_threshold) if settings.cross_episode != "off" and len(videos) > 1 else None

@@ -13,7 +13,6 @@ import concurrent.futures as cf
 import contextlib
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 from ..core.errors import Cancelled
