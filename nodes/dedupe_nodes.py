@@ -20,7 +20,7 @@ _METHOD = (list(METHODS), {"default": "structure", "tooltip": "; ".join(f"{m.nam
 _KEEP = (list(KEEP_RULES), {"default": "sharpest", "tooltip": "; ".join(f"{k}: {v}" for k, v in KEEP_RULES.items())})
 _LINKAGE = (list(LINKAGES), {"default": "direct", "tooltip": "; ".join(f"{k}: {v}" for k, v in LINKAGES.items())})
 _MODEL = ("STRING", {"default": "mobilenetv3-large", "tooltip": "embed only: mobilenetv3-large, mobilenetv3-small, "
-                     "clip-vit-b32 (files in models/udw/embedders or the HF cache) or a path to an .onnx model"})
+                     "clip-vit-b32 (files in models/udw_embedders or the HF cache) or a path to an .onnx model"})
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -43,7 +43,7 @@ def _check(**values) -> object:
 
 
 def _ports(unique_id):
-    return comfy_ports(unique_id, model_dirs={"embedders": register_model_folder("embedders", "udw/embedders")})
+    return comfy_ports(unique_id, model_dirs={"embedders": register_model_folder("embedders")})
 
 
 def _note(text: str, width: int = 640) -> Image.Image:

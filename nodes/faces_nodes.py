@@ -27,12 +27,12 @@ def _fail(exc: UdwError) -> RuntimeError:
 
 
 def _model_dirs() -> dict:
-    return {"detectors": register_model_folder("detectors", "udw/detectors"),
-            "embedders": register_model_folder("embedders", "udw/embedders")}
+    return {"detectors": register_model_folder("detectors"),
+            "embedders": register_model_folder("embedders")}
 
 
 def _detector_value(name: str) -> str:
-    """A catalogue name as it is; a file in models/udw/detectors as its full path (nothing else:
+    """A catalogue name as it is; a file in models/udw_detectors as its full path (nothing else:
     paths typed into a node never reach outside ComfyUI's folders)."""
     if name in DETECTOR_CHOICES:
         return name
@@ -41,7 +41,7 @@ def _detector_value(name: str) -> str:
     _model_dirs()
     found = folder_paths.get_full_path("udw_detectors", name)
     if not found:
-        raise BadInput(f"detector {name!r} is neither {', '.join(DETECTOR_CHOICES)} nor a file in models/udw/detectors",
+        raise BadInput(f"detector {name!r} is neither {', '.join(DETECTOR_CHOICES)} nor a file in models/udw_detectors",
                        "put the .onnx or .xml file there and give its name")
     return found
 
@@ -55,7 +55,7 @@ def _edges(text: str):
 
 _DETECT_INPUTS = {
     "detector": ("STRING", {"default": "auto", "tooltip": "auto (best found), face_detect_v1.4_s/_n, "
-                            "lbpcascade_animeface, or a file in models/udw/detectors"}),
+                            "lbpcascade_animeface, or a file in models/udw_detectors"}),
     "conf": ("FLOAT", {"default": 0.25, "min": 0.01, "max": 1.0, "step": 0.01, "tooltip": "YOLO confidence threshold"}),
     "iou": ("FLOAT", {"default": 0.7, "min": 0.05, "max": 1.0, "step": 0.05, "tooltip": "NMS overlap threshold"}),
 }
@@ -161,7 +161,7 @@ class UDWClassifyCharacters(DatasetStageNode):
             "refs": ("STRING", {"default": "", "tooltip": "folder of refs/NAME/*.png (relative paths start in the "
                                 "input folder); empty: DATASET/refs if present, else only grouping"}),
             "embedder": (["auto", "ccip", "colour"], {"default": "auto", "tooltip": "auto: CCIP when its model is in "
-                                                      "models/udw/embedders, else colour"}),
+                                                      "models/udw_embedders, else colour"}),
             "threshold": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 0.99, "step": 0.005,
                                     "tooltip": "same-character difference; 0 = the embedder's own (CCIP 0.178)"}),
             "cluster": (list(METHODS), {"default": "dbscan", "tooltip": "group unmatched faces with DBSCAN or "

@@ -30,6 +30,8 @@ class DatasetStageNode:
     RETURN_NAMES = ("dataset", "report")
     FUNCTION = "run"
     OUTPUT_NODE = True
+
+
 ENGINE_TYPE = "UDW_ENGINE"  # where stages run (udw.core.engine.EngineSettings); unconnected: here
 
 
@@ -106,10 +108,10 @@ def path_error(roots: Roots, value: str, must_exist: bool = True) -> Optional[st
     return None
 
 
-def register_model_folder(kind: str, default_subdir: str) -> list[str]:
-    """Register `udw_<kind>` with folder_paths (models/<default_subdir>) and return its folders."""
+def register_model_folder(kind: str) -> list[str]:
+    """Register `udw_<kind>` with folder_paths (models/udw_<kind>) and return its folders."""
     key = f"udw_{kind}"
     if key not in folder_paths.folder_names_and_paths:
-        path = os.path.join(folder_paths.models_dir, default_subdir)
+        path = os.path.join(folder_paths.models_dir, key)
         folder_paths.folder_names_and_paths[key] = ([path], {".onnx", ".safetensors", ".csv", ".json", ".xml"})
     return list(folder_paths.get_folder_paths(key))

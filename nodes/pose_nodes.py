@@ -33,8 +33,8 @@ def _fail(exc: UdwError) -> RuntimeError:
 
 def model_dirs() -> dict[str, list[str]]:
     """UDW's model folders, plus comfyui_controlnet_aux's download folder for DWPose when present."""
-    dirs = {"pose": register_model_folder("pose", "udw_pose"),
-            "embedders": register_model_folder("embedders", "udw_embedders")}
+    dirs = {"pose": register_model_folder("pose"),
+            "embedders": register_model_folder("embedders")}
     aux = Path(folder_paths.base_path if hasattr(folder_paths, "base_path") else ".") / "custom_nodes"
     for name in ("comfyui_controlnet_aux", "comfyui-controlnet-aux"):
         ckpts = aux / name / "ckpts" / "yzd-v" / "DWPose"
@@ -44,7 +44,7 @@ def model_dirs() -> dict[str, list[str]]:
 
 
 def _choices(kind: str, default: str) -> list[str]:
-    register_model_folder(kind, f"udw_{kind}")
+    register_model_folder(kind)
     files = [f for f in folder_paths.get_filename_list(f"udw_{kind}") if f.lower().endswith(".onnx")]
     return [default] + sorted(files)
 

@@ -21,7 +21,7 @@ from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, from_i
 
 def tagger_dirs() -> list[str]:
     """models/udw_taggers, then the folders of the popular WD14 node packs (their files work as they are)."""
-    dirs = register_model_folder("taggers", "udw_taggers")
+    dirs = register_model_folder("taggers")
     if "wd14_tagger" in folder_paths.folder_names_and_paths:
         dirs += folder_paths.get_folder_paths("wd14_tagger")
     dirs.append(os.path.join(folder_paths.models_dir, "wd14_tagger"))

@@ -10,7 +10,7 @@ from PIL import Image
 @pytest.fixture
 def comfy_faces(comfy, tiny_yolo, magenta_frame):
     """ComfyUI with the tiny detector installed as face_detect_v1.4_s, frames and references in input/."""
-    det = comfy.base / "models" / "udw" / "detectors" / "face_detect_v1.4_s"
+    det = comfy.base / "models" / "udw_detectors" / "face_detect_v1.4_s"
     det.mkdir(parents=True)
     shutil.copy(tiny_yolo, det / "model.onnx")
     frames = comfy.base / "input" / "udw_sample_frames"
@@ -72,7 +72,7 @@ def test_arrange_node_and_guards(comfy_faces):
         comfy_faces.run("UDWArrangeDataset", dataset=ds, output="busy", **args)
     assert "outside the allowed folders" in comfy_faces.validate("UDWArrangeDataset", {"output": "/etc/x"})
     assert "buckets" in comfy_faces.validate("UDWDetectFaces", {"buckets": "90,10"})
-    with pytest.raises(RuntimeError, match="models/udw/detectors"):
+    with pytest.raises(RuntimeError, match="models/udw_detectors"):
         comfy_faces.run("UDWDetectFaces", dataset=ds, detector="/etc/passwd.onnx", conf=0.25, iou=0.7,
                         buckets="25,50,75", count_from="faces", crop=False, crop_size=128)
 

@@ -103,10 +103,13 @@ def split_inputs(inputs: Iterable[Union[str, Path]]) -> tuple[list[str], list[st
 def build_dataset(dataset: Union[str, Path, Dataset], inputs: Sequence[Union[str, Path]] = (),
                   steps: Optional[Sequence[str]] = None, ports: Optional[Ports] = None,
                   settings: Optional[BuildSettings] = None,
-                  on_step: Callable[[StepResult], None] = lambda result: None) -> BuildReport:
+                  on_step: Callable[[StepResult], None] = lambda result: None,
+                  strict: Optional[bool] = None) -> BuildReport:
     """Run the pipeline's steps over `inputs` into `dataset` (created if needed).
 
     `steps`: the ones to run (default: all; export only when `settings.export_to` is set).
+    `strict`: a step whose model is missing fails instead of being skipped with the hint (default:
+    when `steps` names a subset of the steps, as `udw build --steps tag` does).
     `on_step` sees each step's result as soon as it is known (the CLI prints it).
     """
     asked = list(steps) if steps is not None else None
@@ -114,7 +117,9 @@ def build_dataset(dataset: Union[str, Path, Dataset], inputs: Sequence[Union[str
     if unknown:
         raise BadInput(f"unknown build step(s): {', '.join(sorted(unknown))}", f"use some of {', '.join(STEPS)}")
     s = settings or BuildSettings()
-    if asked and "export" in asked and not s.export_to:
+    if strict is None:
+        strict = asked is not None and not set(STEPS) - {"export"} <= set(asked)
+    if strict and "export" in asked and not s.export_to:
         raise BadInput("the export step needs a target folder", "give --export FOLDER (the training folder)")
     ports = ports or Ports()
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open_or_create(dataset)
@@ -123,8 +128,9 @@ def build_dataset(dataset: Union[str, Path, Dataset], inputs: Sequence[Union[str
     todo = [n for n in STEPS if (asked is None or n in asked) and (n != "export" or s.export_to)]
     for n, name in enumerate(todo):
         ports.logger.info("build: %s", name)
-        sub = ports.scaled(100 * n // len(todo), 100 // len(todo), 100)
-        result = _run_step(name, lambda: _STEP[name](ds, list(inputs), s, sub, report), asked is not None)
+        start_pct = 100 * n // len(todo)
+        sub = ports.scaled(start_pct, 100 * (n + 1) // len(todo) - start_pct, 100)
+        result = _run_step(name, lambda: _STEP[name](ds, list(inputs), s, sub, report), strict)
         report.steps.append(result)
         on_step(result)
         if result.status == "cancelled" or (name == "frames" and result.status == "failed"):
@@ -133,11 +139,11 @@ def build_dataset(dataset: Union[str, Path, Dataset], inputs: Sequence[Union[str
     return report
 
 
-def _run_step(name: str, run: Callable[[], Optional[str]], named: bool) -> StepResult:
+def _run_step(name: str, run: Callable[[], Optional[str]], strict: bool) -> StepResult:
     try:
         text = run()
     except ModelNotFound as exc:
-        return StepResult(name, "failed" if named else "skipped", f"model not on this machine: {exc.args[0]}",
+        return StepResult(name, "failed" if strict else "skipped", f"model not on this machine: {exc.args[0]}",
                           exc.hint)
     except Cancelled:
         return StepResult(name, "cancelled", "stopped on request", "run the same command again to resume")

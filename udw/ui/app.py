@@ -6,6 +6,7 @@ import gradio as gr
 
 from .host import UiHost
 from .sections import arrange as arrange_section
+from .sections import build as build_section
 from .sections import dataset as dataset_section
 from .sections import dedupe as dedupe_section
 from .sections import faces as faces_section
@@ -16,8 +17,8 @@ from .sections import pose as pose_section
 from .sections import tagging as tagging_section
 
 # Each section module has build(host) and is shown as one tab, in this order.
-SECTIONS = [dataset_section, frames_section, dedupe_section, tagging_section, faces_section, arrange_section,
-            gallery_section, models_section, pose_section]
+SECTIONS = [build_section, dataset_section, frames_section, dedupe_section, tagging_section, faces_section,
+            arrange_section, gallery_section, models_section, pose_section]
 
 
 def build_blocks(host: UiHost) -> gr.Blocks:
