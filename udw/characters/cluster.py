@@ -10,6 +10,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..core.packages import require
 from .embed import difference
 
 METHODS = ("dbscan", "optics", "none")
@@ -35,11 +36,10 @@ def cluster_unknowns(emb: np.ndarray, method: str = "dbscan", eps: float = 0.12,
 
 
 def _fit(dist: np.ndarray, method: str, eps: float, min_samples: int) -> np.ndarray:
-    from sklearn.cluster import DBSCAN, OPTICS
-
+    cluster = require("sklearn.cluster", "scikit-learn", "grouping unknown characters")
     if method == "dbscan":
-        return DBSCAN(eps=eps, min_samples=min_samples, metric="precomputed").fit(dist).labels_
-    return OPTICS(min_samples=min_samples, max_eps=max(eps * 2, eps), metric="precomputed",
+        return cluster.DBSCAN(eps=eps, min_samples=min_samples, metric="precomputed").fit(dist).labels_
+    return cluster.OPTICS(min_samples=min_samples, max_eps=max(eps * 2, eps), metric="precomputed",
                   cluster_method="dbscan", eps=eps).fit(dist).labels_
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from ..core.errors import BadInput, UdwError
+from ..core.errors import BadInput
+from ..core.packages import require
 
 log = logging.getLogger("udw.models")
 
@@ -52,12 +53,7 @@ _WARNED: set[str] = set()
 
 
 def ort():
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise UdwError("onnxruntime is not installed",
-                       "pip install onnxruntime (or onnxruntime-gpu for CUDA)") from exc
-    return onnxruntime
+    return require("onnxruntime", "onnxruntime (or onnxruntime-gpu for CUDA)", "running ONNX models")
 
 
 def choose_providers(requested: Optional[Sequence[str]] = None) -> tuple[str, ...]:
