@@ -745,3 +745,29 @@ def tiny_tagger(tmp_path):
     def make(family: str = "v3", folder: Path = None, **kw) -> TinyTagger:
         return TinyTagger(folder or tmp_path / f"tagger-{family}", family, **kw)
     return make
+
+
+# -- the Gradio app served on a free localhost port, driven through gradio_client ----------------
+@pytest.fixture
+def serve_ui():
+    """serve_ui(host) -> gradio_client.Client of build_blocks(host); every server closes after the test."""
+    gradio_client = pytest.importorskip("gradio_client")
+    from udw.ui import build_blocks
+
+    opened = []
+
+    def serve(host):
+        import socket
+
+        blocks = build_blocks(host)
+        blocks.queue()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+        opened.append(blocks)
+        return gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+
+    yield serve
+    for blocks in opened:
+        blocks.close()

@@ -1,6 +1,5 @@
 """The Dedupe section of the shared Blocks, driven over HTTP like the other sections."""
 
-import socket
 
 import pytest
 
@@ -10,25 +9,15 @@ gradio_client = pytest.importorskip("gradio_client")
 from udw.core.manifest import Dataset  # noqa: E402
 from udw.core.paths import Roots  # noqa: E402
 from udw.dedupe.synthetic import write_set  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from udw.ui import UiHost  # noqa: E402
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, serve_ui):
     root = tmp_path / "root"
     write_set(root / "pics", scenes=5, variants_per_scene=2, negatives=1, seed=6, size=(160, 90))
-    blocks = build_blocks(UiHost("standalone", Roots(root)))
-    blocks.queue()
-    port = free_port()
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-    blocks.close()
+    client = serve_ui(UiHost("standalone", Roots(root)))
+    yield root, client
 
 
 def test_dedupe_dry_run_and_undo_over_http(served):

@@ -1,7 +1,6 @@
 """The engine is a setting of the pipeline tab: set it over HTTP, then a stage runs on Ray."""
 
 import shutil
-import socket
 
 import pytest
 
@@ -9,22 +8,16 @@ gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from udw.core.paths import Roots  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
+from udw.ui import UiHost  # noqa: E402
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, serve_ui):
     root = tmp_path / "root"
     root.mkdir()
     host = UiHost("standalone", Roots(root))
-    blocks = build_blocks(host)
-    blocks.queue()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield host, root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-    blocks.close()
+    client = serve_ui(host)
+    yield host, root, client
 
 
 def test_engine_panel_sends_the_import_to_ray(served, image_folder, ray_local):

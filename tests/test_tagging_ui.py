@@ -1,7 +1,6 @@
 """The Tagging section of the shared Blocks, driven over HTTP like a user's browser would."""
 
 import json
-import socket
 
 import pytest
 
@@ -13,13 +12,13 @@ from udw.models import onnx as udw_onnx  # noqa: E402
 from udw.tagging import TagOptions, select  # noqa: E402
 from udw.tagging import model as tagging_model  # noqa: E402
 from udw.tagging.preprocess import prepare  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
+from udw.ui import UiHost  # noqa: E402
 
 OPTS = [0.35, 0.85, False, False, "", 0, False, True, True]  # general .. drop_overlap
 
 
 @pytest.fixture
-def served(tmp_path, tiny_tagger, monkeypatch):
+def served(tmp_path, tiny_tagger, monkeypatch, serve_ui):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     tagging_model.clear_cache()
@@ -27,14 +26,8 @@ def served(tmp_path, tiny_tagger, monkeypatch):
     root = tmp_path / "root"
     models = tmp_path / "models" / "taggers"
     tiny = tiny_tagger("v3", folder=models / "wd-swinv2-tagger-v3")
-    blocks = build_blocks(UiHost("standalone", Roots(root), model_dirs={"taggers": [str(models)]}))
-    blocks.queue()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield root, tiny, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-    blocks.close()
+    client = serve_ui(UiHost("standalone", Roots(root), model_dirs={"taggers": [str(models)]}))
+    yield root, tiny, client
 
 
 def test_interrogate_one_image(served, make_image, tmp_path):

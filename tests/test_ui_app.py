@@ -1,6 +1,5 @@
 """The shared Gradio Blocks, served by the installed gradio and driven through its HTTP API."""
 
-import socket
 import sys
 import types
 import runpy
@@ -11,26 +10,15 @@ gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from udw.core.paths import Roots  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from udw.ui import UiHost  # noqa: E402
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, serve_ui):
     root = tmp_path / "root"
     root.mkdir()
-    blocks = build_blocks(UiHost("standalone", Roots(root)))
-    blocks.queue()
-    port = free_port()
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    client = serve_ui(UiHost("standalone", Roots(root)))
     yield root, client
-    blocks.close()
 
 
 def test_import_and_preview_over_http(served, image_folder):

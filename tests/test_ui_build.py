@@ -1,6 +1,5 @@
 """The Build section over the Gradio HTTP API: a video in, a dataset, a training folder and a page out."""
 
-import socket
 
 import pytest
 
@@ -10,23 +9,17 @@ gradio_client = pytest.importorskip("gradio_client")
 from udw.core.manifest import Dataset  # noqa: E402
 from udw.core.paths import Roots  # noqa: E402
 from udw.samples import generate_samples  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
+from udw.ui import UiHost  # noqa: E402
 
 
 @pytest.fixture
-def served(tmp_path, cascade_path, monkeypatch):
+def served(tmp_path, cascade_path, monkeypatch, serve_ui):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     root = tmp_path / "root"
     generate_samples(root / "episodes", episodes=1, duration_s=4.0, width=320, height=180, containers=("mp4",))
     host = UiHost("standalone", Roots(root), model_dirs={"detectors": [str(cascade_path.parent)]})
-    blocks = build_blocks(host)
-    blocks.queue()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-    blocks.close()
+    client = serve_ui(host)
+    yield root, client
 
 
 def test_build_from_a_video_over_http(served):

@@ -1,7 +1,6 @@
 """The Faces & characters and Arrange & export sections, driven over the Gradio HTTP API."""
 
 import shutil
-import socket
 
 import pytest
 from PIL import Image
@@ -10,25 +9,19 @@ gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from udw.core.paths import Roots  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
+from udw.ui import UiHost  # noqa: E402
 
 
 @pytest.fixture
-def served(tmp_path, tiny_yolo, magenta_frame):
+def served(tmp_path, tiny_yolo, magenta_frame, serve_ui):
     root = tmp_path / "root"
     frames = root / "frames"
     frames.mkdir(parents=True)
     for name, boxes in {"a": [(100, 100, 160, 160)], "b": [(300, 40, 400, 140), (500, 200, 540, 240)], "c": []}.items():
         Image.fromarray(magenta_frame((640, 320), boxes)).save(frames / f"{name}.png")
     shutil.copy(tiny_yolo, root / "tiny.onnx")
-    blocks = build_blocks(UiHost("standalone", Roots(root)))
-    blocks.queue()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-    blocks.close()
+    client = serve_ui(UiHost("standalone", Roots(root)))
+    yield root, client
 
 
 def test_faces_characters_arrange_export_over_http(served):

@@ -1,7 +1,6 @@
 """The Gallery section of the shared Blocks, driven over HTTP by gradio_client."""
 
 import importlib.util
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from udw.core.paths import Roots  # noqa: E402
 from udw.gallery.geninfo import GenerationInfo  # noqa: E402
 from udw.gallery.meta_write import save_image  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
+from udw.ui import UiHost  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,22 +23,12 @@ def helper(name):
     return module
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def served(tmp_path, make_image):
+def served(tmp_path, make_image, serve_ui):
     root = tmp_path / "root"
     helper("test_gallery_browser").build_dataset(root / "ds", make_image)
-    blocks = build_blocks(UiHost("standalone", Roots(root), thumb_dir=str(tmp_path / "thumbs")))
-    blocks.queue()
-    port = free_port()
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield root, gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-    blocks.close()
+    client = serve_ui(UiHost("standalone", Roots(root), thumb_dir=str(tmp_path / "thumbs")))
+    yield root, client
 
 
 FILTERS = dict(status="active", bucket="(any)", character="(any)", episode="(any)", cluster="")

@@ -1,7 +1,6 @@
 """The UDW model section over HTTP (standalone) and its A1111 wiring (A1111 modules faked)."""
 
 import runpy
-import socket
 import sys
 import types
 from pathlib import Path
@@ -13,30 +12,19 @@ gradio_client = pytest.importorskip("gradio_client")
 
 from udw.core.paths import Roots  # noqa: E402
 from udw.testing import tiny_sd  # noqa: E402
-from udw.ui import UiHost, build_blocks  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from udw.ui import UiHost  # noqa: E402
 
 
 @pytest.fixture
-def served(tmp_path, monkeypatch):
+def served(tmp_path, monkeypatch, serve_ui):
     monkeypatch.setenv("UDW_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     root = tmp_path / "root"
     tiny_sd.build_checkpoint(root / "models" / "checkpoints" / "udw_tiny.safetensors", seed=1)
     tiny_sd.build_checkpoint(root / "models" / "checkpoints" / "base.safetensors", seed=1, perturb=0.1)
     tiny_sd.build_family_like(root / "models" / "checkpoints" / "xl.safetensors", "sdxl")
-    blocks = build_blocks(UiHost("standalone", Roots(root)))
-    blocks.queue()
-    port = free_port()
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    client = serve_ui(UiHost("standalone", Roots(root)))
     yield root, client
-    blocks.close()
 
 
 def test_look_fills_the_settings(served):
