@@ -142,3 +142,11 @@ def test_crops_carry_their_parent_tags(tmp_path, make_face_dataset):
     metas = {m.item.kind: m for m in collect(ds)}
     assert metas["crop"].tags == ["smile"]
     assert [m.item.kind for m in collect(ds, MetaSettings(include_crops=False))] == ["frame"]
+
+
+def test_files_deleted_by_hand_are_left_out_and_said(tmp_path, make_face_dataset, scene_specs):
+    ds = make_face_dataset(tmp_path / "ds", scene_specs)
+    (tmp_path / "ds/images/a1.png").unlink()  # deleted outside UDW; the manifest still lists it
+    report = arrange(ds, tmp_path / "out")
+    assert "1 image(s) are in the manifest but not on disk" in report.summary() and "a1.png" in report.summary()
+    assert report.balance.images == 7 and not list((tmp_path / "out").rglob("a1.*"))

@@ -180,7 +180,7 @@ def arrange(dataset: Union[Dataset, str, Path], out: Union[str, Path],
     out = Path(out).expanduser().resolve()
     old = check_target(out, ds, s.merge)
     report = ArrangeReport(out)
-    metas = collect(ds, s.meta)
+    metas = _on_disk(ds, collect(ds, s.meta), report.notes)
     if not metas:
         report.notes.append("the dataset has no active images: nothing to arrange")
     report.placed = plan(metas, s, report.notes)
@@ -197,6 +197,17 @@ def arrange(dataset: Union[Dataset, str, Path], out: Union[str, Path],
     _write_marker(out, ds, s, sorted(keep))
     report.balance = bal.compute(report.folders(), s.weights, s.max_multiply, s.normalise)
     return report
+
+
+def _on_disk(ds: Dataset, metas: list, notes: list[str]) -> list:
+    """The images whose files exist; ones deleted by hand since they were added are left out, and said."""
+    kept = [m for m in metas if ds.abspath(m.item).is_file()]
+    if len(kept) < len(metas):
+        gone = [m.item.path for m in metas if not ds.abspath(m.item).is_file()]
+        notes.append(f"{len(gone)} image(s) are in the manifest but not on disk and were left out "
+                     f"(e.g. {gone[0]}); put them back, or mark them missing with 'Check files' in the "
+                     "dataset browser")
+    return kept
 
 
 def _write(ds: Dataset, out: Path, p: Placed, s: ArrangeSettings, core) -> list[str]:
