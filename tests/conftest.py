@@ -188,7 +188,7 @@ class FakeComfy:
             raise ValueError(f"validation failed: {ok}")
         cls = self.node_class(class_type)
         spec = cls.INPUT_TYPES()
-        declared = {**spec.get("required", {}), **spec.get("optional", {})}
+        declared = {**spec.get("required", {}), **spec.get("optional", {}), **spec.get("hidden", {})}
         inputs = {k: v for k, v in inputs.items() if k in declared}  # as ComfyUI: extra inputs are ignored
         if "unique_id" in spec.get("hidden", {}):
             inputs["unique_id"] = unique_id
