@@ -12,7 +12,7 @@ from udw.checkpoints import (check_compatible, file_hashes, find_model, format_r
                              open_checkpoint, require_sd1)
 from udw.checkpoints.hashing import cached_hashes
 from udw.core.errors import BadInput, ModelNotFound
-from udw.testing import tiny_sd
+from udw.testing import tiny_lora, tiny_sd
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_hashes_follow_a1111_definitions(tiny, tmp_path):
     h = file_hashes(tiny, use_cache=False)
     assert h.sha256 == hashlib.sha256(data).hexdigest() and h.autov2 == h.sha256[:10]
     assert h.legacy == hashlib.sha256(data[0x100000:0x110000]).hexdigest()[:8]
-    lora = tiny_sd.build_lora(tmp_path / "l.safetensors")
+    lora = tiny_lora.build_lora(tmp_path / "l.safetensors")
     raw = lora.read_bytes()
     start = 8 + int.from_bytes(raw[:8], "little")
     lh = file_hashes(lora, addnet=True, use_cache=False)
@@ -55,11 +55,11 @@ def test_hashes_follow_a1111_definitions(tiny, tmp_path):
 
 
 def test_hash_cache_is_used_and_invalidated(tmp_path):
-    path = tiny_sd.build_lora(tmp_path / "a.safetensors", seed=1)
+    path = tiny_lora.build_lora(tmp_path / "a.safetensors", seed=1)
     assert cached_hashes(path) is None
     first = file_hashes(path)
     assert cached_hashes(path).sha256 == first.sha256
-    tiny_sd.build_lora(path, seed=2)                      # new content, new mtime
+    tiny_lora.build_lora(path, seed=2)                      # new content, new mtime
     assert cached_hashes(path) is None or cached_hashes(path).sha256 != first.sha256
     assert file_hashes(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -104,10 +104,10 @@ def test_damaged_position_ids_are_noted(tmp_path):
 
 
 def test_lora_reports_and_compatibility(tmp_path):
-    sd1 = inspect_file(tiny_sd.build_lora(tmp_path / "a.safetensors", rank=3))
+    sd1 = inspect_file(tiny_lora.build_lora(tmp_path / "a.safetensors", rank=3))
     assert sd1.arch.kind == "lora" and sd1.lora.layout == "kohya" and sd1.lora.ranks == {3: 52}
     assert sd1.lora.context_dim == 64 and sd1.lora.text_hidden == 64 and sd1.hashes.addnet
-    xl_path = tiny_sd.build_lora(tmp_path / "xl.safetensors", family="sdxl")
+    xl_path = tiny_lora.build_lora(tmp_path / "xl.safetensors", family="sdxl")
     with open_checkpoint(xl_path) as r:
         xl = lora_info(r.tensors, r.metadata)
     assert xl.family == "SDXL"
@@ -123,7 +123,7 @@ def test_not_a_checkpoint(tmp_path):
     text.write_text("hello, this is not a model at all " * 10)
     with pytest.raises(BadInput, match="not a valid safetensors file"):
         inspect_file(text)
-    lora = tiny_sd.build_lora(tmp_path / "l.safetensors")
+    lora = tiny_lora.build_lora(tmp_path / "l.safetensors")
     with pytest.raises(BadInput, match="is not a checkpoint: it is a .*LoRA.*\n.*LoRA"):
         require_sd1(inspect_file(lora, hashes=False).arch, "l.safetensors")
     good = tiny_sd.build_checkpoint(tmp_path / "t.safetensors")
@@ -190,7 +190,7 @@ def test_old_lightning_ckpt_leftovers_are_inert(tmp_path, monkeypatch):
 
 def test_find_model_by_name(tmp_path, monkeypatch):
     folder = tmp_path / "models" / "checkpoints" / "anime"
-    tiny_sd.build_lora(folder / "UDW_v1.safetensors")
+    tiny_lora.build_lora(folder / "UDW_v1.safetensors")
     monkeypatch.setenv("UDW_MODELS_DIR", str(tmp_path / "models"))
     assert find_model("udw_v1").name == "UDW_v1.safetensors"
     assert find_model("UDW_v1.safetensors").parent == folder

@@ -8,7 +8,7 @@ import pytest
 
 from udw.checkpoints.safetensors_io import SafetensorsFile, bf16_from_float32, to_float32, write_streaming
 from udw.core.errors import BadInput
-from udw.testing import tiny_sd
+from udw.testing import tiny_lora, tiny_sd
 
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
@@ -47,7 +47,7 @@ def test_bf16_and_fp8_widening():
     (lambda b: struct.pack("<Q", 10) + b"not json!!" + b"\0" * 8, "not JSON"),
 ])
 def test_damaged_files_say_what_is_wrong(tmp_path, damage, message):
-    good = tiny_sd.build_lora(tmp_path / "good.safetensors")
+    good = tiny_lora.build_lora(tmp_path / "good.safetensors")
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(damage(good.read_bytes()))
     with pytest.raises(BadInput, match=message):
@@ -89,7 +89,7 @@ def test_full_profile_matches_sd15_parameter_counts():
 
 
 def test_kohya_lora_layout(tmp_path):
-    sd = safetensors_numpy.load_file(str(tiny_sd.build_lora(tmp_path / "l.safetensors", rank=2)))
+    sd = safetensors_numpy.load_file(str(tiny_lora.build_lora(tmp_path / "l.safetensors", rank=2)))
     name = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k"
     assert sd[name + ".lora_down.weight"].shape == (2, 64) and sd[name + ".lora_up.weight"].shape == (32, 2)
     assert float(sd[name + ".alpha"]) == 2.0

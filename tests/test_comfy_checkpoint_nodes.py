@@ -2,7 +2,7 @@
 
 import pytest
 
-from udw.testing import tiny_sd
+from udw.testing import tiny_lora, tiny_sd
 
 
 @pytest.fixture
@@ -13,9 +13,9 @@ def models(comfy, monkeypatch, tmp_path):
     return {"ckpt": tiny_sd.build_checkpoint(m / "checkpoints" / "udw.safetensors", seed=1),
             "base": tiny_sd.build_checkpoint(m / "checkpoints" / "base.safetensors", seed=1, perturb=0.1),
             "xl": tiny_sd.build_family_like(m / "checkpoints" / "sdxl_model.safetensors", "sdxl"),
-            "lora_in_ckpts": tiny_sd.build_lora(m / "checkpoints" / "oops_lora.safetensors"),
-            "lora": tiny_sd.build_lora(m / "loras" / "style.safetensors"),
-            "lora_xl": tiny_sd.build_lora(m / "loras" / "xl_style.safetensors", family="sdxl"),
+            "lora_in_ckpts": tiny_lora.build_lora(m / "checkpoints" / "oops_lora.safetensors"),
+            "lora": tiny_lora.build_lora(m / "loras" / "style.safetensors"),
+            "lora_xl": tiny_lora.build_lora(m / "loras" / "xl_style.safetensors", family="sdxl"),
             "vae": tiny_sd.write_checkpoint(m / "vae" / "anime.vae.safetensors",
                                             [(k[len("first_stage_model."):], s, i)
                                              for k, s, i in tiny_sd.vae_tensor_specs(tiny_sd.TINY)])}

@@ -13,7 +13,7 @@ from udw.core.errors import BadInput  # noqa: E402
 from udw.generate import LoraSpec, generate, load_pipeline, save_png, unload  # noqa: E402
 from udw.looks import load_looks  # noqa: E402
 from udw.looks.infotext import GenParams  # noqa: E402
-from udw.testing import tiny_sd  # noqa: E402
+from udw.testing import tiny_lora, tiny_sd  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +36,8 @@ def offline(monkeypatch, tmp_path):
 def models(tmp_path_factory):
     d = tmp_path_factory.mktemp("gen")
     out = {"ckpt": tiny_sd.build_checkpoint(d / "tiny.safetensors", seed=5),
-           "lora": tiny_sd.build_lora(d / "style.safetensors", seed=6),
-           "lora_xl": tiny_sd.build_lora(d / "xl_style.safetensors", family="sdxl"),
+           "lora": tiny_lora.build_lora(d / "style.safetensors", seed=6),
+           "lora_xl": tiny_lora.build_lora(d / "xl_style.safetensors", family="sdxl"),
            "xl": tiny_sd.build_family_like(d / "xl.safetensors", "sdxl")}
     yield out
     unload()

@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from udw.testing import tiny_sd
+from udw.testing import tiny_lora, tiny_sd
 
 REPO = Path(__file__).resolve().parents[2]
 COMFY = os.environ.get("UDW_COMFYUI_DIR")
@@ -44,7 +43,7 @@ def cached(name: str, build) -> Path:
 @pytest.fixture(scope="module")
 def models():
     return {"ckpt": cached("sd1_comfy_seed1.safetensors", lambda p: tiny_sd.build_checkpoint(p, tiny_sd.COMFY, seed=1)),
-            "lora": cached("lora_comfy_r4.safetensors", lambda p: tiny_sd.build_lora(p, tiny_sd.COMFY, rank=4)),
+            "lora": cached("lora_comfy_r4.safetensors", lambda p: tiny_lora.build_lora(p, tiny_sd.COMFY, rank=4)),
             "xl": cached("sdxl_like.safetensors", lambda p: tiny_sd.build_family_like(p, "sdxl"))}
 
 
