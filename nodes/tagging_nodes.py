@@ -13,7 +13,7 @@ from ..udw.core.errors import ModelNotFound, UdwError
 from ..udw.core.ports import Ports
 from ..udw.tagging import DEFAULT_MODEL, TagOptions, list_local, open_tagger, parse_tag_list, resolve, tag_arrays
 from ..udw.tagging.model import DEVICES
-from ..udw.tagging.stage import tag_dataset, top_tags
+from ..udw.tagging.stage import run_lines, tag_dataset
 from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, from_image_batch,
                    register_model_folder)
 
@@ -180,16 +180,7 @@ class UDWTagDataset(DatasetStageNode):
                                  sidecars=write_sidecars)
         except UdwError as exc:
             raise RuntimeError(str(exc)) from exc
-        lines = [report.summary()]
-        if "model" in report.stats:
-            lines.append(f"model: {report.stats['model']}")
-        if "fallback" in report.stats:
-            lines.append(f"note: {report.stats['fallback']}")
-        lines += [f"skipped {p}: {r.splitlines()[0]}" for p, r in report.failed[:20]]
-        common = top_tags(dataset, 15)
-        if common:
-            lines.append("most frequent: " + ", ".join(f"{t} ({n})" for t, n in common))
-        text = "\n".join(lines)
+        text = "\n".join(run_lines(dataset, report))
         return {"ui": {"text": [text]}, "result": (dataset, text)}
 
 

@@ -66,7 +66,7 @@ def options_from(args: argparse.Namespace) -> TagOptions:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     from ..dataset.ingest import index_in_place
-    from ..tagging.stage import tag_dataset, top_tags, write_json
+    from ..tagging.stage import run_lines, tag_dataset, write_json
 
     options = options_from(args)
     providers = ["CPUExecutionProvider"] if args.cpu else args.provider
@@ -84,19 +84,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
             print(f"{target}: new dataset in place ({added.summary()})")
         report = tag_dataset(ds, args.model, options, ports, int8=args.int8, threads=args.threads,
                              batch_size=args.batch, sidecars=not args.no_sidecars, retry_failed=args.retry_failed)
-    if "model" in report.stats:
-        print(f"model: {report.stats['model']}")
-    if "fallback" in report.stats:
-        print(f"note: {report.stats['fallback']}")
-    print(report.summary())
-    for path, reason in report.failed[:20]:
-        print(f"  skipped {path}: {reason.splitlines()[0]}")
+    print("\n".join(run_lines(ds, report, top=12)))
     earlier = ds.stage_summary().get("tag", {}).get("failed", 0) - len(report.failed)
     if earlier > 0 and not args.retry_failed:
-        print(f"  {earlier} failed earlier (--retry-failed to try them again)")
-    common = top_tags(ds, 12)
-    if common:
-        print("most frequent: " + ", ".join(f"{t} ({n})" for t, n in common))
+        print(f"{earlier} failed earlier (--retry-failed to try them again)")
     if args.json:
         print(f"wrote {write_json(ds, args.json, options)}")
     return 1 if report.cancelled else 0

@@ -94,7 +94,7 @@ def build(host: UiHost) -> None:
     @friendly
     def tag_folder(path, model_name, device_name, use_int8, write_sidecars, *opts, progress=gr.Progress()):
         from ...dataset.ingest import index_in_place
-        from ...tagging.stage import tag_dataset, top_tags
+        from ...tagging.stage import run_lines, tag_dataset
 
         root = host.roots.resolve(path)
         p = ports(device_name, progress, "tag")
@@ -105,16 +105,7 @@ def build(host: UiHost) -> None:
             ds, added = index_in_place(root, p)
             lines.append(f"new dataset in place: {added.summary()}")
         report = tag_dataset(ds, model_name, _options(*opts), p, int8=bool(use_int8), sidecars=bool(write_sidecars))
-        lines.insert(0, f"**{report.summary()}**")
-        if "model" in report.stats:
-            lines.append(f"model: `{report.stats['model']}`")
-        if "fallback" in report.stats:
-            lines.append(f"note: {report.stats['fallback']}")
-        lines += [f"skipped `{p_}`: {r.splitlines()[0]}" for p_, r in report.failed[:10]]
-        common = top_tags(ds, 20)
-        if common:
-            lines.append("most frequent: " + ", ".join(f"{t} ({n})" for t, n in common))
-        return "\n\n".join(lines)
+        return "\n\n".join(run_lines(ds, report, top=20, skipped=10) + lines)
 
     go.click(interrogate, inputs=[image, model, device, int8, *settings],
              outputs=[tags, rating, confidences, as_json], api_name="udw_interrogate")
