@@ -771,3 +771,20 @@ def serve_ui():
     yield serve
     for blocks in opened:
         blocks.close()
+
+
+@pytest.fixture
+def no_models(monkeypatch, tmp_path):
+    """No model folder, Hub cache or download of this machine is seen; model caches start empty."""
+    from udw.models import onnx as udw_onnx
+    from udw.tagging import model as tagging_model
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("UDW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("UDW_MODELS_DIR", raising=False)
+    tagging_model.clear_cache()
+    udw_onnx.clear_cache()
+    udw_onnx._WARNED.clear()

@@ -10,21 +10,13 @@ from udw.cli.main import main
 from udw.core.manifest import Dataset
 from udw.core.ports import Ports
 from udw.dataset.ingest import import_images, index_in_place
-from udw.models import onnx as udw_onnx
 from udw.tagging import TagOptions, select
 from udw.tagging import model as tagging_model
 from udw.tagging.preprocess import prepare
 from udw.tagging.stage import stored_results, tag_dataset
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("UDW_MODELS_DIR", raising=False)
-    tagging_model.clear_cache()
-    udw_onnx.clear_cache()
+pytestmark = pytest.mark.usefixtures("no_models")
 
 
 @pytest.fixture

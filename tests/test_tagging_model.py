@@ -9,23 +9,12 @@ from PIL import Image
 
 from udw.core.errors import BadInput, ModelNotFound
 from udw.core.ports import Ports
-from udw.models import onnx as udw_onnx
 from udw.tagging import open_tagger, resolve, tag_arrays, tag_files
 from udw.tagging import model as tagging_model
 from udw.tagging.preprocess import prepare
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("UDW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    monkeypatch.delenv("UDW_MODELS_DIR", raising=False)
-    tagging_model.clear_cache()
-    udw_onnx.clear_cache()
-    udw_onnx._WARNED.clear()
+pytestmark = pytest.mark.usefixtures("no_models")
 
 
 def images(n=3, seed=0):

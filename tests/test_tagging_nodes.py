@@ -8,7 +8,6 @@ import pytest
 import torch
 from PIL import Image
 
-from udw.models import onnx as udw_onnx
 from udw.tagging import TagOptions, open_tagger, select
 from udw.tagging import model as tagging_model
 from udw.tagging.preprocess import prepare
@@ -17,14 +16,7 @@ DEFAULTS = dict(general_threshold=0.35, character_threshold=0.85, general_mcut=F
                 exclude_tags="", max_tags=0, replace_underscore=True, escape_brackets=True, drop_overlap=True)
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("UDW_MODELS_DIR", raising=False)
-    tagging_model.clear_cache()
-    udw_onnx.clear_cache()
+pytestmark = pytest.mark.usefixtures("no_models")
 
 
 @pytest.fixture
