@@ -39,7 +39,7 @@ def _load(path: Path, name: str):
 
 @pytest.fixture(scope="module")
 def gallery_a1111(a1111):
-    root = a1111.base / "outputs" / "udw" / "ds"
+    root = a1111.base / "outputs" / "udw" / "gallery_ds"  # its own: the A1111 server is shared
     _load(REPO / "tests" / "test_gallery_browser.py", "udw_gb_a1111").build_dataset(
         root, _load(REPO / "tests" / "conftest.py", "udw_cf_a1111").make_image)
     save_image(Image.new("RGB", (96, 64), (30, 160, 200)), root / "images" / "comfy.png", comfy_prompt=GRAPH)
@@ -58,7 +58,7 @@ def test_gallery_browser_sends_a_comfyui_prompt_to_txt2img(gallery_a1111, chromi
     page.wait_for_selector("#txt2img_prompt textarea", timeout=180_000)
     page.locator("#tabs > .tab-nav > button", has_text="UDW").first.click()
     page.locator("#tab_udw_studio .tab-nav > button", has_text="Gallery").first.click()
-    page.fill("#udw_browser_dataset textarea", "ds")
+    page.fill("#udw_browser_dataset textarea", "gallery_ds")
     page.click("#udw_browser_open")
     page.wait_for_function("document.querySelector('#udw_browser_info').innerText.includes('12 items')")
     page.wait_for_function("document.querySelectorAll('#udw_browser_gallery img').length === 12")
