@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	# torch for the standalone generation path: a CPU build where one is available locally.
 	$(BIN)/pip install -q torch==2.13.0 || $(BIN)/pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-	$(BIN)/pip install -q -e ".[app,dev]"
+	$(BIN)/pip install -q -e ".[app,dev,ray]"
 	touch $(STAMP)
 
 demo: setup
