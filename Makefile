@@ -8,6 +8,8 @@ DEMO_OUT ?= demo-out
 # Models shipped beside the repo (the LBP anime-face cascade) join the user's own UDW_MODELS_DIR.
 SHARED_MODELS := $(abspath $(wildcard ../shared/models))
 PYTEST_ARGS ?=
+# Test files run in parallel processes (most tests wait on servers, subprocesses or Ray start-up).
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup demo test test-hosts bench clean
 
@@ -24,7 +26,7 @@ demo: setup
 	UDW_MODELS_DIR="$${UDW_MODELS_DIR:+$$UDW_MODELS_DIR:}$(SHARED_MODELS)" $(BIN)/udw demo -o $(DEMO_OUT)
 
 test: setup
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Real-host tests: set UDW_COMFYUI_DIR / UDW_A1111_DIR (and their *_PYTHON) first.
 test-hosts: setup
