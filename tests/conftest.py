@@ -486,22 +486,27 @@ def magenta_frame(size=(640, 320), boxes=(), background=(40, 90, 60)) -> np.ndar
     return img
 
 
-RENPY_SPRITES = ("/usr/share/games/renpy/the_question/game/images",
-                 "/usr/share/games/renpy/demo/game/images")
+@pytest.fixture(scope="session")
+def renpy_sprites() -> dict[str, Path]:
+    """Anime-style character sprites from Debian's Ren'Py packages (fetched once, Expat licence)."""
+    from udw.testing import real_art
+    try:
+        found = real_art.sprites()
+    except real_art.RealArtUnavailable as exc:
+        pytest.skip(f"real art unavailable: {exc}")
+    if not found:
+        pytest.skip("the Ren'Py packages hold no character sprites")
+    return found
 
 
 @pytest.fixture(scope="session")
-def renpy_sprites() -> dict[str, Path]:
-    """Anime-style character sprites from Debian's renpy-thequestion / renpy-demo packages."""
-    found = {}
-    for folder in RENPY_SPRITES:
-        for p in sorted(Path(folder).glob("*.png")) if Path(folder).is_dir() else []:
-            if p.name.split()[0] in ("sylvie", "eileen", "lucy"):
-                found[p.stem] = p
-    if not found:
-        pytest.skip("the renpy-thequestion / renpy-demo packages are not installed "
-                    "(apt-get install renpy-thequestion renpy-demo)")
-    return found
+def renpy_backgrounds() -> dict[str, Path]:
+    """Painted backgrounds from the same packages."""
+    from udw.testing import real_art
+    try:
+        return real_art.backgrounds()
+    except real_art.RealArtUnavailable as exc:
+        pytest.skip(f"real art unavailable: {exc}")
 
 
 @pytest.fixture(scope="session")
