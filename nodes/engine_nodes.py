@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..udw import scale  # noqa: F401 - registers the Ray engine (and URL imports) with the core
 from ..udw.core.engine import engine_settings
 from ..udw.core.errors import UdwError
 from .host import CATEGORY, ENGINE_TYPE

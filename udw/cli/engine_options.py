@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 from typing import Iterator, Optional
 
+from .. import scale  # noqa: F401 - registers the Ray engine (and URL imports) with the core
 from ..core.engine import ENGINES, EngineSettings, engine_settings
 
 # Verbs whose work runs as stages or fan-out jobs (others only read or arrange the manifest).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ... import scale  # noqa: F401 - registers the Ray engine (and URL imports) with the core
 from ...core.engine import ENGINES, engine_settings
 from ..compat import make
 from ..host import UiHost
