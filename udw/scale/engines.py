@@ -24,6 +24,12 @@ class RayEngine:
 
         return require_ray()
 
+    def connect(self, settings: Any) -> Any:
+        """Join the cluster now (a step of its own): a bad address fails here, before any work."""
+        from .runtime import connect
+
+        return connect(settings)
+
     def run_batches(self, *args: Any) -> None:
         from .ray_engine import run_batches
 

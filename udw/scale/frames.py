@@ -36,6 +36,7 @@ from ..core.manifest import Dataset
 from ..core.ports import Ports
 from .frames_job import WORK_DIR, FramesJob, pack_seed
 from .jobs import run_tasks
+from .runtime import connect
 from .sandbox import export_sources, merge
 
 SEGMENT_WARMUP_S = 10.0
@@ -50,6 +51,8 @@ def extract_frames_scaled(dataset: Union[Dataset, str, Path], inputs: Iterable[U
 
     settings = (settings or FrameSettings()).validated()
     ports = ports or Ports()
+    if ports.engine is not None and not ports.engine.local:
+        connect(ports.engine)  # an unreachable cluster stops the run before the dataset is touched
     ds, videos, report = open_run(dataset, inputs, settings)
     start = time.perf_counter()
     sweep_temp(ds.root / "frames")

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.engine import RAY_HINT, EngineSettings
 from ..core.errors import BadInput
+from .connect import WHAT_TO_DO, check_reachable, cluster_address
 
 log = logging.getLogger("udw.scale")
 _LOCK = threading.Lock()
@@ -55,19 +56,19 @@ def connect(settings: EngineSettings) -> Any:
 
 
 def _init(ray: Any, settings: EngineSettings) -> None:
-    address = settings.address or None
+    address = cluster_address(settings.address)
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                               "configure_logging": False}
-    if address is None and not os.environ.get("RAY_ADDRESS"):
+    if address is None:
         kwargs["_node_ip_address"] = "127.0.0.1"  # a private local instance: never listen outside
     else:  # another machine's workers: ship this process's udw package with the job
+        check_reachable(address)  # a bad address stops here, in seconds, before anything runs
         kwargs["runtime_env"] = {"py_modules": [str(UDW_DIR)], "excludes": ["__pycache__", "*.pyc"]}
     try:
-        ray.init(address=address, **kwargs)
+        ray.init(address=settings.address or None, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise BadInput(f"cannot connect to the Ray cluster at {address or 'RAY_ADDRESS'}: {exc}",
-                       "check the address (auto, ray://HOST:10001 or HOST:6379) and that the cluster "
-                       "runs the same Ray and Python versions") from exc
+        raise BadInput(f"cannot connect to the Ray cluster at {address or 'a local instance'} (Ray said: {exc})",
+                       WHAT_TO_DO) from exc
     log.info("ray: connected (%s)", address or "local instance")
 
 
