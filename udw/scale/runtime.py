@@ -14,7 +14,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..core.engine import RAY_HINT, EngineSettings
 from ..core.errors import BadInput
@@ -45,12 +45,21 @@ def require_ray() -> Any:
     return ray
 
 
+_JOINED: dict[str, Optional[str]] = {}  # "address": what this process's ray.init joined (None: local)
+
+
 def connect(settings: EngineSettings) -> Any:
     """Join (or start) the Ray cluster the settings name; reuses an existing connection."""
     ray = require_ray()
+    address = cluster_address(settings.address)
     with _LOCK:
         if not ray.is_initialized():
             _init(ray, settings)
+            _JOINED["address"] = address
+        elif address != _JOINED.get("address") and address is not None:
+            check_reachable(address)  # a bad address gets its message even when connected elsewhere
+            raise BadInput(f"this process is already connected to {_JOINED.get('address') or 'a local Ray'}, "
+                           f"not to {address}", "restart it (the app, ComfyUI) to use another cluster")
     _quiet_data(ray)
     return ray
 
