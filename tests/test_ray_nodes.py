@@ -40,3 +40,18 @@ def _has_ray():
         return True
     except ImportError:
         return False
+
+
+def test_engine_node_stops_the_prompt_on_an_unreachable_cluster(comfy):
+    import socket
+
+    import pytest
+
+    pytest.importorskip("ray", reason='Ray is not installed (pip install "udw-studio[ray]")')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"  # nothing listens once closed
+    with pytest.raises(RuntimeError, match=f"cannot connect to the Ray cluster at {address}: nothing listens") as err:
+        comfy.run("UDWRayEngine", address=address, actors=0, gpus_per_actor=-1.0, cpus_per_actor=1.0,
+                  worker_root="")
+    assert "ray start --head" in str(err.value) and "RAY_ADDRESS" in str(err.value)
