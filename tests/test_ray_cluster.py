@@ -75,7 +75,8 @@ def ray_head():
         pytest.skip(f"no `ray` command beside {sys.executable}")
     tmp = tempfile.mkdtemp(prefix="udw-ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_MODE")}
-    env.update(RAY_TMPDIR=tmp, PYTHONPATH=str(REPO))
+    # HOME: `ray start` writes its auth token to ~/.ray; keep it (and what reads it) in our folder
+    env.update(RAY_TMPDIR=tmp, PYTHONPATH=str(REPO), HOME=tmp)
     try:
         run = subprocess.run([str(cli), "start", "--head", "--port=0", "--num-cpus=2", "--include-dashboard=false",
                               "--disable-usage-stats", f"--temp-dir={tmp}"], env=env, capture_output=True,

@@ -334,7 +334,9 @@ def _again_with(ds: Dataset, plan: _Plan, rows: dict, earlier: list[_Plan], sett
 
     for it in rows["items"]:  # the first pass's files (the new run writes its own)
         (ds.root / it["path"]).unlink(missing_ok=True)
-    seed = pack_seed(export_sources(ds, [p.source_id for p in earlier] + [plan.source_id]))
+    own = export_sources(ds, [plan.source_id])
+    index = index_rows(ds, [p.source_id for p in earlier])
+    seed = pack_seed({table: index.get(table, []) + own.get(table, []) for table in own})
     task = {"id": f"v{plan.index}x", "video": str(plan.path.resolve()),
             "videos": [str(p.path.resolve()) for p in earlier + [plan]],
             "source_id": plan.source_id, "seed": seed, "settings": settings.to_dict(), "segment": None,
@@ -345,3 +347,17 @@ def _again_with(ds: Dataset, plan: _Plan, rows: dict, earlier: list[_Plan], sett
         return {"sources": [], "items": []}, VideoResult(str(plan.path), "failed", prefix=plan.name.prefix,
                                                          error=out.error)
     raise Cancelled()
+
+
+def index_rows(ds: Dataset, source_ids: list[int]) -> dict:
+    """The rows of earlier episodes that the opening/ending index reads: their sources, and their
+    kept frames in the first and last thirds with the thumbs (a season's seed stays small)."""
+    from ..video.crossep import THUMB_KIND, in_thirds
+
+    rows = export_sources(ds, source_ids)
+    duration = {src["id"]: json.loads(src["info"] or "{}").get("duration") for src in rows["sources"]}
+    items = [it for it in rows["items"] if it["status"] == "active" and it["kind"] == "frame"
+             and it["pts"] is not None and in_thirds(it["pts"], duration.get(it["source_id"]))]
+    keep = {it["id"] for it in items}
+    return {"sources": rows["sources"], "items": items,
+            "signatures": [r for r in rows["signatures"] if r["item_id"] in keep and r["kind"] == THUMB_KIND]}
