@@ -4,6 +4,7 @@ failure for an address that is wrong, refused or not a Ray head, before anything
 import hashlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -75,8 +76,7 @@ def ray_head():
         pytest.skip(f"no `ray` command beside {sys.executable}")
     tmp = tempfile.mkdtemp(prefix="udw-ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_MODE")}
-    # HOME: `ray start` writes its auth token to ~/.ray; keep it (and what reads it) in our folder
-    env.update(RAY_TMPDIR=tmp, PYTHONPATH=str(REPO), HOME=tmp)
+    env.update(RAY_TMPDIR=tmp, PYTHONPATH=str(REPO))
     try:
         run = subprocess.run([str(cli), "start", "--head", "--port=0", "--num-cpus=2", "--include-dashboard=false",
                               "--disable-usage-stats", f"--temp-dir={tmp}"], env=env, capture_output=True,
@@ -88,6 +88,7 @@ def ray_head():
         yield Head(printed.group(1), env, "Token authentication is enabled" in said)
     finally:
         _stop(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -52,18 +52,17 @@ def test_videos_and_segments_on_ray_match_local(tmp_path, episodes, ray_local):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["drop", "mark"])
-def test_openings_and_endings_on_ray_match_local(tmp_path, episodes, ray_local, mode):
+@pytest.mark.parametrize("mode, segment_s", [("drop", 6), ("mark", 0)])  # mark: repeats' files are written
+def test_openings_and_endings_on_ray_match_local(tmp_path, episodes, ray_local, mode, segment_s):
     """A repeat changes what follows it (numbering, the near-duplicate window): Ray must agree."""
     settings = FrameSettings(cross_episode=mode)
     local = extract_frames(tmp_path / "local", episodes, settings)
     assert local.videos[1].cross_episode > 0
-    for name, seg in (("videos", 0), ("segments", 6)):
-        remote = extract_frames(tmp_path / name, episodes, settings, ray_ports(video_segment_s=seg))
-        counts = [[(v.state, v.kept, v.cross_episode, v.scenes) for v in r.videos] for r in (local, remote)]
-        assert counts[0] == counts[1]  # decoded counts differ: segments decode their warm-ups twice
-        assert differences(Dataset(tmp_path / "local"), Dataset(tmp_path / name)) == []
-        assert frame_files(tmp_path / name) == frame_files(tmp_path / "local")
+    remote = extract_frames(tmp_path / "ray", episodes, settings, ray_ports(video_segment_s=segment_s))
+    counts = [[(v.state, v.kept, v.cross_episode, v.scenes) for v in r.videos] for r in (local, remote)]
+    assert counts[0] == counts[1]  # decoded counts differ: segments decode their warm-ups twice
+    assert differences(Dataset(tmp_path / "local"), Dataset(tmp_path / "ray")) == []
+    assert frame_files(tmp_path / "ray") == frame_files(tmp_path / "local")
 
 
 def frame_files(root):
