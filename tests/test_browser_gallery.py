@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from udw_fixtures.patience import patience
 
 from udw.core.manifest import Dataset
 from udw.core.paths import Roots
@@ -84,7 +85,7 @@ def scroll_to_end(page, total, timeout_s=60):
     """Scroll the grid down, as a user would, until all `total` tiles are there."""
     import time
 
-    deadline = time.time() + timeout_s
+    deadline = time.time() + patience(timeout_s)
     while page.locator(".udwb-tile").count() < total:
         assert time.time() < deadline, f"{page.locator('.udwb-tile').count()} of {total} tiles after scrolling"
         page.locator(".udwb-grid").evaluate("g => g.scrollTop = g.scrollHeight")
