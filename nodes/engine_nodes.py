@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..udw.core.engine import engine_settings
+from ..udw import scale  # noqa: F401 - registers the Ray engine (and URL imports) with the core
+from ..udw.core.engine import backend, engine_settings
 from ..udw.core.errors import UdwError
 from .host import CATEGORY, ENGINE_TYPE
 
@@ -41,7 +42,9 @@ class UDWRayEngine:
 
     def run(self, address, actors, gpus_per_actor, cpus_per_actor, worker_root):
         try:
-            return (_settings(address, actors, gpus_per_actor, cpus_per_actor, worker_root),)
+            settings = _settings(address, actors, gpus_per_actor, cpus_per_actor, worker_root)
+            backend(settings).connect(settings)  # before the stages: a bad address stops the prompt here
+            return (settings,)
         except UdwError as exc:
             raise RuntimeError(str(exc)) from exc
 

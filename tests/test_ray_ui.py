@@ -36,3 +36,18 @@ def test_bad_engine_settings_are_explained(served):
     _, _, client = served
     with pytest.raises(Exception, match="Ray address"):
         client.predict("ray", "not an address", 0, -1, api_name="/udw_engine")
+
+
+def test_unreachable_cluster_is_explained_and_not_used(served):
+    import socket
+
+    pytest.importorskip("ray", reason='Ray is not installed (pip install "udw-studio[ray]")')
+    host, _, client = served
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"  # nothing listens once closed
+    with pytest.raises(Exception, match="cannot connect to the Ray cluster at .*nothing listens"):
+        client.predict("ray", address, 0, -1, api_name="/udw_engine")
+    with pytest.raises(Exception, match="ray start --head"):
+        client.predict("ray", address, 0, -1, api_name="/udw_engine_check")
+    assert host.engine is None  # stages still run here

@@ -11,7 +11,8 @@ import contextlib
 import contextvars
 from typing import Iterator, Optional
 
-from ..core.engine import ENGINES, EngineSettings, engine_settings
+from .. import scale  # noqa: F401 - registers the Ray engine (and URL imports) with the core
+from ..core.engine import ENGINES, EngineSettings, backend, engine_settings
 
 # Verbs whose work runs as stages or fan-out jobs (others only read or arrange the manifest).
 ENGINE_VERBS = ("import", "frames", "dedupe", "tag", "faces", "characters", "build")
@@ -49,12 +50,15 @@ def add_to_verbs(sub: argparse._SubParsersAction) -> None:
 
 
 def engine_from_args(args: argparse.Namespace) -> Optional[EngineSettings]:
-    """The engine the command asked for (None: local); says how to install Ray when it is missing."""
+    """The engine the command asked for (None: local), connected; says how to install Ray when it is
+    missing and what to do when the cluster cannot be reached."""
     if getattr(args, "engine", "local") == "local":
         return None
-    return engine_settings(args.engine, args.address, args.ray_actors, args.ray_gpus_per_actor,
-                           args.ray_cpus_per_actor, args.ray_worker_root,
-                           video_segment_s=args.ray_video_segment)
+    settings = engine_settings(args.engine, args.address, args.ray_actors, args.ray_gpus_per_actor,
+                               args.ray_cpus_per_actor, args.ray_worker_root,
+                               video_segment_s=args.ray_video_segment)
+    backend(settings).connect(settings)  # before any stage: a bad address stops the command here
+    return settings
 
 
 @contextlib.contextmanager

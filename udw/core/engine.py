@@ -3,13 +3,15 @@
 Engine settings travel with the `Ports`, like ONNX providers: both say *where* work runs, not
 *what* it does. So every stage function that takes ports (tag_dataset, run_faces, ...) can run on
 a cluster without a new parameter, and `run_stage(..., engine=...)` overrides the ports' choice.
-The Ray engine lives in `udw.scale` and is imported only when asked for: the local default
-needs no cluster and no Ray.
+The core never imports its scale-out layer: an engine's implementation registers itself here
+(`register_engine`; importing `udw.scale` registers Ray's, as the CLI, the app and the ComfyUI
+nodes do), and core functions ask the engine in their ports for a hook (`engine_hook`):
+`run_batches` for stages, `extract_frames`, `import_images`. The local default needs no
+cluster and no Ray.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
@@ -97,8 +99,33 @@ def engine_settings(name: str = "local", address: Optional[str] = None, actors: 
     return settings
 
 
+_ENGINES: dict[str, Any] = {}
+
+
+def register_engine(name: str, implementation: Any) -> None:
+    """Make `implementation` run the work of engine `name`.
+
+    It offers `require()` (raises BadInput when the engine cannot run here, e.g. Ray missing)
+    and any of the hooks: run_batches(ds, stage, key, todo, ports, report, settings),
+    extract_frames(dataset, inputs, settings, ports), import_images(dataset, inputs, mode,
+    licence, ports). 'local' may offer hooks too (imports from URLs).
+    """
+    _ENGINES[name] = implementation
+
+
 def backend(settings: EngineSettings) -> Any:
-    """The module that runs stages for a non-local engine (imported on demand)."""
-    module = importlib.import_module("..scale.ray_engine", __package__)
-    module.require_ray()
-    return module
+    """The registered implementation of a non-local engine, checked to be usable here."""
+    found = _ENGINES.get(settings.name)
+    if found is None:
+        raise BadInput(f"the {settings.name} engine is not loaded",
+                       "import udw.scale before using it (the udw command, the app and the ComfyUI "
+                       f"nodes do); {RAY_HINT}")
+    found.require()
+    return found
+
+
+def engine_hook(settings: Optional[EngineSettings], hook: str) -> Optional[Any]:
+    """The engine's implementation of `hook` (e.g. 'extract_frames'), or None to run it here."""
+    if settings is None or settings.local:
+        return getattr(_ENGINES.get("local"), hook, None)
+    return getattr(backend(settings), hook, None)

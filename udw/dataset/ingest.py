@@ -19,6 +19,7 @@ from typing import Iterable, Optional, Union
 from PIL import Image
 
 from ..core.atomic import atomic_path, sweep_temp
+from ..core.engine import engine_hook
 from ..core.errors import BadInput, Cancelled
 from ..core.images import IMAGE_SUFFIXES, open_image
 from ..core.inputs import expand_inputs
@@ -54,14 +55,17 @@ def import_images(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str
     """Import image files into `dataset` (created if needed); resumable and idempotent.
 
     Inputs may be fsspec URLs (s3://, gs://, file://); with `ports.engine` set to Ray, files
-    are read and copied by Ray workers (`udw.scale.ingest`, same manifest).
+    are read and copied by Ray workers (the engine's `import_images` hook, same manifest).
     """
     inputs = list(inputs)
-    if (ports is not None and ports.engine is not None and not ports.engine.local) or any(
-            "://" in str(i) for i in inputs):
-        from ..scale.ingest import import_scaled
-
-        return import_scaled(dataset, inputs, mode, licence, ports)
+    engine = ports.engine if ports is not None else None
+    if (engine is not None and not engine.local) or any("://" in str(i) for i in inputs):
+        scaled = engine_hook(engine, "import_images")  # fsspec URLs and clusters: udw.scale
+        if scaled is None:
+            raise BadInput("importing from URLs needs udw.scale, which is not loaded",
+                           'import udw.scale first (the udw command, the app and the ComfyUI nodes do); '
+                           'it needs fsspec: pip install "udw-studio[ray]"')
+        return scaled(dataset, inputs, mode, licence, ports)
     if mode not in MODES:
         raise BadInput(f"unknown import mode {mode!r}", f"use one of {', '.join(MODES)}")
     ports = ports or Ports()

@@ -13,10 +13,15 @@ at the boundary; frames of the warm-up are dropped, the rest are renumbered and 
 into one sequence. The result equals the sequential one unless a hold or near-duplicate run crosses
 the boundary and began more than the warm-up earlier (then one extra frame may be kept there).
 
-Openings and endings shared between episodes (`cross_episode`) are matched after extraction, in
-input order, against the earlier episodes' kept frames, exactly as the local run's index does;
-only the near-duplicate window differs (a repeat found afterwards was still in it while its own
-episode was extracted), which can change a frame right after a repeat.
+Openings and endings shared between episodes (`cross_episode`): the local run checks each kept
+frame of an episode against the earlier episodes' kept frames as it goes, and a repeat changes
+what follows (it is numbered, stays out of the near-duplicate window, is not kept). So results
+are committed in input order, and an episode extracted alone is accepted only when none of its
+kept frames repeats an earlier episode's final frames: the run with the index would then have
+decided every frame the same way. An episode that has repeats is extracted again on a worker by
+the local extractor with the earlier episodes in its scratch manifest, which builds the very
+index the local run uses. The first pass stays parallel; episodes sharing an opening cost a
+second, ordered pass each.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from ..core.manifest import Dataset
 from ..core.ports import Ports
 from .frames_job import WORK_DIR, FramesJob, pack_seed
 from .jobs import run_tasks
+from .runtime import connect
 from .sandbox import export_sources, merge
 
 SEGMENT_WARMUP_S = 10.0
@@ -50,14 +56,19 @@ def extract_frames_scaled(dataset: Union[Dataset, str, Path], inputs: Iterable[U
 
     settings = (settings or FrameSettings()).validated()
     ports = ports or Ports()
+    if ports.engine is not None and not ports.engine.local:
+        connect(ports.engine)  # an unreachable cluster stops the run before the dataset is touched
     ds, videos, report = open_run(dataset, inputs, settings)
     start = time.perf_counter()
     sweep_temp(ds.root / "frames")
     shutil.rmtree(ds.root / WORK_DIR, ignore_errors=True)  # left by a killed run: never committed
     engine = ports.engine
     segment_s = getattr(engine, "video_segment_s", 0.0) if engine is not None else 0.0
+    ordered = settings.cross_episode != "off" and len(videos) > 1  # see the module's docstring
     with ds.db() as conn:
         plans, results = _plan(ds, conn, videos, settings, segment_s)
+        for plan in plans:
+            plan.ordered = ordered
         tasks = [t for p in plans for t in p.tasks]
         root = engine.worker_root if engine is not None and engine.worker_root else str(ds.root)
         try:
@@ -66,8 +77,11 @@ def extract_frames_scaled(dataset: Union[Dataset, str, Path], inputs: Iterable[U
             report.cancelled = True
         except BadInput as exc:
             report.aborted = str(exc)
-        if settings.cross_episode != "off" and len(videos) > 1 and not report.cancelled:
-            cross_episode_pass(ds, conn, plans, settings, results)
+        if ordered and not report.cancelled and not report.aborted:
+            try:
+                _commit_in_order(ds, conn, plans, settings, results, root, ports, job or FramesJob())
+            except Cancelled:
+                report.cancelled = True
     report.videos += [results[i] for i in sorted(results)]
     report.seconds = time.perf_counter() - start
     return report
@@ -79,6 +93,8 @@ class _Plan:
         self.segments = segments  # [(start, end or None)] or [] for a whole-video task
         self.tasks: list[dict] = []
         self.done: list[dict] = []
+        self.ordered = False  # hold a finished extraction until the earlier episodes are final
+        self.pending: Optional[tuple[dict, object]] = None  # (rows, VideoResult) awaiting commit
 
 
 def _plan(ds: Dataset, conn, videos: list[Path], settings, segment_s: float):
@@ -121,7 +137,7 @@ def _plan(ds: Dataset, conn, videos: list[Path], settings, segment_s: float):
             part = settings.to_dict()
             if a is not None:
                 part.update(start=max(0.0, a - SEGMENT_WARMUP_S), end=b)
-            plan.tasks.append({"id": f"v{i}s{k}", "video": str(path), "source_id": source_id, "seed": seed,
+            plan.tasks.append({"id": f"v{i}s{k}", "video": str(path.resolve()), "source_id": source_id, "seed": seed,
                                "settings": part, "segment": k if plan.segments else None, "video_index": i})
         plans.append(plan)
     return plans, results
@@ -148,7 +164,7 @@ def _run(ds: Dataset, conn, plans: list[_Plan], tasks: list[dict], root: str, se
             from ..video.extract import VideoResult
             results[plan.index] = VideoResult(str(plan.path), "failed", prefix=plan.name.prefix, error=out.error)
         elif out.task["segment"] is None:
-            _finish_whole(ds, conn, plan, out.result, results)
+            _finished(ds, conn, plan, out.result["rows"], out.result["video"], results)
         else:
             plan.done.append(out.result)
             if len(plan.done) == len(plan.tasks):
@@ -156,11 +172,33 @@ def _run(ds: Dataset, conn, plans: list[_Plan], tasks: list[dict], root: str, se
         ports.step(n, len(tasks))
 
 
-def _finish_whole(ds: Dataset, conn, plan: _Plan, result: dict, results: dict) -> None:
+def _finished(ds: Dataset, conn, plan: _Plan, rows: dict, video, results: dict) -> None:
+    rows, video = as_given(plan, rows, video)
+    if plan.ordered and video is not None and video.state == "done":
+        plan.pending = (rows, video)
+    else:
+        _commit(ds, conn, plan, rows, video, results)
+
+
+def as_given(plan: _Plan, rows: dict, video) -> tuple[dict, object]:
+    """Workers read the video by its absolute path (their working folder is not ours); the
+    manifest and the report name it as it was given, as the local run does."""
+    given = str(plan.path)
+    sources = []
+    for src in rows.get("sources", []):
+        info = json.loads(src["info"] or "{}")
+        if isinstance(info.get("probe"), dict):
+            info["probe"]["path"] = given
+        sources.append({**src, "info": json.dumps(info)})
+    if video is not None:
+        video.path = given
+    return {**rows, "sources": sources}, video
+
+
+def _commit(ds: Dataset, conn, plan: _Plan, rows: dict, video, results: dict) -> None:
     from ..video.store import remove_strays
 
-    merge(ds, conn, result["rows"])
-    video = result["video"]
+    merge(ds, conn, rows)
     if video is not None and video.state == "done":
         remove_strays(ds, conn, plan.source_id, ds.root / "frames" / plan.name.prefix)
     results[plan.index] = video
@@ -180,15 +218,15 @@ def _finish_segments(ds: Dataset, conn, plan: _Plan, settings, results: dict) ->
             shutil.rmtree(r["work"], ignore_errors=True)
         return
     rows = _assemble(ds, plan, parts, settings)
-    merge(ds, conn, rows)
     kept = sum(1 for it in rows["items"] if it["status"] == "active")
-    results[plan.index] = VideoResult(
+    video = VideoResult(
         str(plan.path), "done", prefix=plan.name.prefix, decoded=sum(v.decoded for v in videos), kept=kept,
         written=len(rows["items"]), holds=sum(v.holds for v in videos),
         near_duplicates=sum(v.near_duplicates for v in videos), scenes=_scene_count(rows),
         seconds=sum(v.seconds for v in videos), warnings=[w for v in videos for w in v.warnings])
     for r in parts:
         shutil.rmtree(r["work"], ignore_errors=True)
+    _finished(ds, conn, plan, rows, video, results)
 
 
 def _assemble(ds: Dataset, plan: _Plan, parts: list[dict], settings) -> dict:
@@ -249,48 +287,61 @@ def _scene_count(rows: dict) -> int:
     return max(scenes) + 1 if scenes else 0
 
 
-def cross_episode_pass(ds: Dataset, conn, plans: list[_Plan], settings, results: dict) -> None:
-    """Openings/endings repeated from earlier episodes of this run: marked (and dropped) in order."""
-    from ..video.crossep import CrossEpisodeIndex, in_thirds
-    from ..video.neardup import Signature
+def _commit_in_order(ds: Dataset, conn, plans: list[_Plan], settings, results: dict, root: str,
+                     ports: Ports, job: FramesJob) -> None:
+    """Commit held episodes in input order; one that repeats earlier episodes is extracted again."""
+    from ..video.crossep import CrossEpisodeIndex
 
     index = CrossEpisodeIndex(settings.cross_threshold)
+    final: list[_Plan] = []  # earlier episodes in the index, as the local run's index holds them
     for plan in sorted(plans, key=lambda p: p.index):
-        result = results.get(plan.index)
-        if result is None or result.state not in ("done", "skipped"):
+        if plan.pending is not None:
+            rows, video = plan.pending
+            plan.pending = None
+            if len(index) and has_repeats(rows, plan.info.duration, index):
+                ports.logger.info("%s repeats earlier episodes: extracting it again with them", plan.path.name)
+                rows, video = _again_with(ds, plan, rows, final, settings, root, ports, job)
+            _commit(ds, conn, plan, rows, video, results)
+        row = conn.execute("SELECT state, info FROM sources WHERE id=?", (plan.source_id,)).fetchone()
+        if row and row[0] == "done" and json.loads(row[1] or "{}").get("settings_key") == settings.key():
+            index.add_source(conn, plan.source_id)  # what the local run adds after each episode
+            final.append(plan)
+
+
+def has_repeats(rows: dict, duration, index) -> bool:
+    """Whether a kept frame in the first or last third matches the index (could be a repeat)."""
+    from ..video.crossep import THUMB_KIND, in_thirds
+    from ..video.neardup import Signature
+
+    thumbs = {r["item_id"]: r["data"] for r in rows["signatures"] if r["kind"] == THUMB_KIND}
+    for it in rows["items"]:
+        pts = it["pts"]
+        if it["status"] != "active" or it["id"] not in thumbs or pts is None or not (
+                in_thirds(pts - 1e-5, duration) or in_thirds(pts + 1e-5, duration)):  # pts are stored rounded
             continue
-        if result.state == "done" and len(index):
-            row = conn.execute("SELECT info FROM sources WHERE id=?", (plan.source_id,)).fetchone()
-            duration = json.loads(row[0] or "{}").get("duration") if row else None
-            found = _mark_repeats(ds, conn, plan.source_id, duration, index, settings, in_thirds, Signature)
-            result.cross_episode += found
-            result.kept -= found
-        index.add_source(conn, plan.source_id)
+        thumb = np.frombuffer(thumbs[it["id"]], np.float32)
+        luma = float(json.loads(it["extra"] or "{}").get("luma", 0.0))
+        for mean in (luma - 0.005, luma + 0.005):  # stored rounded; the local run compared the exact mean
+            if index.match(Signature(thumb, mean, np.uint64(0))) is not None:
+                return True
+    return False
 
 
-def _mark_repeats(ds: Dataset, conn, source_id: int, duration, index, settings, in_thirds, Signature) -> int:
-    from ..video.crossep import THUMB_KIND
+def _again_with(ds: Dataset, plan: _Plan, rows: dict, earlier: list[_Plan], settings, root: str,
+                ports: Ports, job: FramesJob) -> tuple[dict, object]:
+    """Extract `plan`'s video again with the earlier episodes: the local extractor's own index."""
+    from ..video.extract import VideoResult
 
-    rows = conn.execute(
-        "SELECT i.id, i.pts, i.path, i.extra, t.data, p.data FROM items i "
-        "JOIN signatures t ON t.item_id=i.id AND t.kind=? LEFT JOIN signatures p ON p.item_id=i.id AND p.kind='phash' "
-        "WHERE i.source_id=? AND i.kind='frame' AND i.status='active' ORDER BY i.frame_index",
-        (THUMB_KIND, source_id)).fetchall()
-    found = 0
-    with ds.transaction(conn):
-        for item_id, pts, path, extra, thumb, ph in rows:
-            if pts is None or not in_thirds(pts, duration):
-                continue
-            data = json.loads(extra or "{}")
-            sig = Signature(np.frombuffer(thumb, np.float32).copy(), float(data.get("luma", 0.0)),
-                            np.frombuffer(ph, "<u8")[0] if ph else np.uint64(0))
-            match = index.match(sig)
-            if match is None:
-                continue
-            data.update(cross_episode=round(match[1], 4), file=settings.cross_episode == "mark")
-            conn.execute("UPDATE items SET status='duplicate', duplicate_of=?, extra=? WHERE id=?",
-                         (match[0], json.dumps(data), item_id))
-            if settings.cross_episode == "drop":
-                (ds.root / path).unlink(missing_ok=True)
-            found += 1
-    return found
+    for it in rows["items"]:  # the first pass's files (the new run writes its own)
+        (ds.root / it["path"]).unlink(missing_ok=True)
+    seed = pack_seed(export_sources(ds, [p.source_id for p in earlier] + [plan.source_id]))
+    task = {"id": f"v{plan.index}x", "video": str(plan.path.resolve()),
+            "videos": [str(p.path.resolve()) for p in earlier + [plan]],
+            "source_id": plan.source_id, "seed": seed, "settings": settings.to_dict(), "segment": None,
+            "video_index": plan.index}
+    for out in run_tasks(job, root, [task], ports, ports.engine):
+        if out.ok:
+            return as_given(plan, out.result["rows"], out.result["video"])
+        return {"sources": [], "items": []}, VideoResult(str(plan.path), "failed", prefix=plan.name.prefix,
+                                                         error=out.error)
+    raise Cancelled()

@@ -49,14 +49,17 @@ class FramesJob(RemoteJob):
             scratch = ScratchDataset(work, Path(tmp) / "manifest.sqlite")
             seed(scratch, _unpack_seed(task["seed"]))
             settings = FrameSettings.from_dict(task["settings"])
-            report = extract_frames(scratch, [task["video"]], settings, getattr(self, "ports", None) or Ports())
+            # "videos": earlier episodes (finished, in the seed) before this one, so that the local
+            # extractor builds its opening/ending index from them exactly as a local run does.
+            videos = task.get("videos") or [task["video"]]
+            report = extract_frames(scratch, videos, settings, getattr(self, "ports", None) or Ports())
             if report.aborted:
                 raise TaskError(report.aborted)
             rows = export_sources(scratch, [task["source_id"]])
         if task.get("segment") is None:
             move_tree(work / "frames", view.root / "frames")
             shutil.rmtree(work, ignore_errors=True)
-        return {"video": report.videos[0] if report.videos else None, "rows": rows, "work": str(work),
+        return {"video": report.videos[-1] if report.videos else None, "rows": rows, "work": str(work),
                 "segment": task.get("segment")}
 
 

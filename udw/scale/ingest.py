@@ -22,6 +22,7 @@ from ..core.paths import safe_name
 from ..core.ports import Ports
 from ..dataset.ingest import MODES, STAGE, ImportReport, _place
 from .jobs import RemoteJob, TaskError, run_tasks
+from .runtime import connect
 from .storage import expand, is_url, read_bytes, source_folder, source_key
 from .view import DatasetView
 
@@ -60,6 +61,8 @@ def import_scaled(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str
     if mode not in MODES:
         raise BadInput(f"unknown import mode {mode!r}", f"use one of {', '.join(MODES)}")
     ports = ports or Ports()
+    if ports.engine is not None and not ports.engine.local:
+        connect(ports.engine)  # an unreachable cluster stops the import before the dataset is touched
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open_or_create(dataset)
     files = [f for f in expand(list(inputs), IMAGE_SUFFIXES)
              if is_url(f) or ds.root not in Path(f).resolve().parents]

@@ -14,10 +14,11 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..core.engine import RAY_HINT, EngineSettings
 from ..core.errors import BadInput
+from .connect import WHAT_TO_DO, check_reachable, cluster_address
 
 log = logging.getLogger("udw.scale")
 _LOCK = threading.Lock()
@@ -44,30 +45,39 @@ def require_ray() -> Any:
     return ray
 
 
+_JOINED: dict[str, Optional[str]] = {}  # "address": what this process's ray.init joined (None: local)
+
+
 def connect(settings: EngineSettings) -> Any:
     """Join (or start) the Ray cluster the settings name; reuses an existing connection."""
     ray = require_ray()
+    address = cluster_address(settings.address)
     with _LOCK:
         if not ray.is_initialized():
             _init(ray, settings)
+            _JOINED["address"] = address
+        elif address != _JOINED.get("address") and address is not None:
+            check_reachable(address)  # a bad address gets its message even when connected elsewhere
+            raise BadInput(f"this process is already connected to {_JOINED.get('address') or 'a local Ray'}, "
+                           f"not to {address}", "restart it (the app, ComfyUI) to use another cluster")
     _quiet_data(ray)
     return ray
 
 
 def _init(ray: Any, settings: EngineSettings) -> None:
-    address = settings.address or None
+    address = cluster_address(settings.address)
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                               "configure_logging": False}
-    if address is None and not os.environ.get("RAY_ADDRESS"):
+    if address is None:
         kwargs["_node_ip_address"] = "127.0.0.1"  # a private local instance: never listen outside
     else:  # another machine's workers: ship this process's udw package with the job
+        check_reachable(address)  # a bad address stops here, in seconds, before anything runs
         kwargs["runtime_env"] = {"py_modules": [str(UDW_DIR)], "excludes": ["__pycache__", "*.pyc"]}
     try:
-        ray.init(address=address, **kwargs)
+        ray.init(address=settings.address or None, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise BadInput(f"cannot connect to the Ray cluster at {address or 'RAY_ADDRESS'}: {exc}",
-                       "check the address (auto, ray://HOST:10001 or HOST:6379) and that the cluster "
-                       "runs the same Ray and Python versions") from exc
+        raise BadInput(f"cannot connect to the Ray cluster at {address or 'a local instance'} (Ray said: {exc})",
+                       WHAT_TO_DO) from exc
     log.info("ray: connected (%s)", address or "local instance")
 
 

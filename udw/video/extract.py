@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from ..core.atomic import sweep_temp
+from ..core.engine import engine_hook
 from ..core.errors import BadInput, Cancelled
 from ..core.inputs import expand_inputs
 from ..core.manifest import Dataset
@@ -136,10 +137,9 @@ def extract_frames(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[st
                    settings: Optional[FrameSettings] = None, ports: Optional[Ports] = None) -> ExtractReport:
     settings = (settings or FrameSettings()).validated()
     ports = ports or Ports()
-    if ports.engine is not None and not ports.engine.local:  # videos fanned out on a cluster
-        from ..scale.frames import extract_frames_scaled
-
-        return extract_frames_scaled(dataset, inputs, settings, ports)
+    scaled = engine_hook(ports.engine, "extract_frames")  # videos fanned out on a cluster
+    if scaled is not None:
+        return scaled(dataset, inputs, settings, ports)
     ds, videos, report = open_run(dataset, inputs, settings)
     start = time.perf_counter()
     sweep_temp(ds.root / FRAME_DIR)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ...core.engine import ENGINES, engine_settings
+from ... import scale  # noqa: F401 - registers the Ray engine (and URL imports) with the core
+from ...core.engine import ENGINES, backend, engine_settings
 from ..compat import make
 from ..host import UiHost
 from .common import friendly
@@ -36,6 +37,8 @@ def engine_panel(host: UiHost) -> None:
     @friendly
     def apply(n: str, addr: str, a: float, g: float) -> str:
         settings = _settings(n, addr, a, g)
+        if not settings.local:
+            backend(settings).connect(settings)  # the same check as `udw cluster`, before any stage
         host.engine = None if settings.local else settings
         return f"Stages run on: **{_describe(host)}**"
 
