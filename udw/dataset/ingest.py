@@ -25,6 +25,7 @@ from ..core.inputs import expand_inputs
 from ..core.manifest import IMAGE_DIR, Dataset
 from ..core.paths import rel_posix, safe_name
 from ..core.ports import Ports
+from ..core.stages import failure_lines
 
 STAGE = "import"
 MODES = ("copy", "link")
@@ -45,7 +46,7 @@ class ImportReport:
             text += f", {len(self.failed)} failed"
         if self.cancelled:
             text += " (cancelled; run again to resume)"
-        return text + f" in {self.seconds:.1f}s"
+        return "\n".join([text + f" in {self.seconds:.1f}s", *failure_lines(self.failed)])
 
 
 def import_images(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str, Path]],
