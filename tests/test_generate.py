@@ -83,7 +83,8 @@ def test_lora_changes_the_image_and_is_recorded(models):
     loaded = load_pipeline(models["ckpt"], loras=[LoraSpec.parse(f"{models['lora']}:1.0")])
     (image, used), = generate(loaded, params())
     assert np.abs(np.asarray(image, dtype=np.int16) - base).mean() > 0.5
-    assert list(used.loras) == ["style"] and len(used.loras["style"]) == 12
+    (lora,) = used.loras
+    assert (lora.name, lora.weight, lora.file) == ("style", 1.0, "style.safetensors") and len(lora.hash) == 12
 
 
 def test_hires_pass_doubles_the_size(models):

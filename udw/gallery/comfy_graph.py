@@ -1,18 +1,24 @@
 """Generation parameters out of a ComfyUI graph (the `prompt` API graph a SaveImage embeds).
 
-Walks from each sampler (KSampler, KSamplerAdvanced, SamplerCustom, SamplerCustomAdvanced, or any
-node that takes positive/negative conditioning and a seed) back to the prompt encoders through
-conditioning nodes, string/primitive nodes and pass-through nodes, and down the model input to
-the checkpoint and LoRA loaders. Anything it cannot follow is left empty: callers always keep the
-raw JSON as well. `ui_to_api` turns a UI-format `workflow` (with Reroute and PrimitiveNode
-nodes) into the same API shape for files that carry only the workflow.
+The walk starts at the saved image (SaveImage, else a preview, else the last sampler) and goes back
+through decoders, upscalers and encoders to the first sampler whose latent starts empty (or from
+an input image): that is the base pass; later samplers on the way are hires passes (the size
+changed) or refiner passes (same size, another checkpoint), each with its own size and values.
+From each sampler it walks to the prompt encoders (through conditioning, string, primitive and
+pass-through nodes, guiders such as CFGGuider/DualCFGGuider, edit encoders, ConditioningZeroOut:
+an empty negative) and down the model input to the checkpoint and LoRA loaders. Anything it cannot
+follow is left empty: callers always keep the raw JSON as well.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
+import re
+
+from .comfy_workflow import ui_to_api
 from .geninfo import GenerationInfo
+from .passes import Lora, Pass, model_stem
 
 Link = list  # [node_id, output_index]
 MAX_DEPTH = 64
@@ -20,6 +26,9 @@ SEED_KEYS = ("seed", "noise_seed")
 STRING_KEYS = ("text", "value", "string", "prompt", "text_g", "text_l", "t5xxl", "clip_l", "STRING")
 NUMBER_KEYS = ("seed", "noise_seed", "value", "int", "float", "number", "steps", "cfg")
 PASS_KEYS = ("model", "conditioning", "samples", "latent", "clip", "input", "any", "image")
+BACK_KEYS = ("samples", "latent", "latent_image", "pixels", "image", "images", "source")  # image/latent flow
+SCALE_RE = re.compile(r"(?:^|[^0-9])(\d)x|x(\d)(?:[^0-9]|$)", re.IGNORECASE)
+__all__ = ["summarize_api", "ui_to_api"]
 
 
 def _is_link(v: Any) -> bool:
@@ -110,6 +119,8 @@ class _Walker:
         if node is None or depth > MAX_DEPTH:
             return None
         ins = self.inputs(node)
+        if node.get("class_type") == "ConditioningZeroOut":
+            return ""  # zeroed conditioning: no prompt at all, whatever text it was made from
         if "positive" in ins and "negative" in ins:  # ControlNetApplyAdvanced and friends: by slot
             return self.prompt_text(ins["positive" if slot == 0 else "negative"], depth + 1)
         if "text_g" in ins:  # SDXL encoder: both texts when they differ
@@ -136,10 +147,12 @@ class _Walker:
         self.memo[("chain", str(link[0]))] = True  # each loader once, also in cycles
         ins = self.inputs(node)
         if "lora_name" in ins:
-            name = self.string(ins["lora_name"]) or "?"
             weight = self.number(ins.get("strength_model", ins.get("strength", 1.0)))
-            if name not in {n for n, _ in info.loras}:
-                info.loras.append((name, float(weight if weight is not None else 1.0)))
+            clip = self.number(ins["strength_clip"]) if "strength_clip" in ins else None
+            lora = Lora.from_file(self.string(ins["lora_name"]) or "?", float(1.0 if weight is None else weight),
+                                  None if clip is None else float(clip))
+            if lora.name not in {lo.name for lo in info.loras}:
+                info.loras.append(lora)
         if "stop_at_clip_layer" in ins and info.clip_skip is None:
             layer = self.number(ins["stop_at_clip_layer"])
             info.clip_skip = -int(layer) if layer is not None else None
@@ -150,43 +163,144 @@ class _Walker:
             if _is_link(ins.get(key)):
                 self.model_chain(ins[key], info, depth + 1)
 
+    # -- image and latent flow: sizes, upscalers, the chain of passes ----------------------------
+    def back(self, node: dict) -> Any:
+        """The input an image or latent came from (the first linked image/latent input)."""
+        ins = self.inputs(node)
+        return next((ins[k] for k in BACK_KEYS if _is_link(ins.get(k))), None)
+
     @_memo
-    def latent_size(self, link: Any, depth: int = 0) -> tuple[Optional[int], Optional[int], bool]:
-        """(width, height, from_empty): the size where the latent was made."""
+    def size(self, link: Any, depth: int = 0) -> tuple[Optional[int], Optional[int]]:
+        """(width, height) in pixels of the image or latent on `link`, where it can be known."""
         node, _ = self.node(link)
         if node is None or depth > MAX_DEPTH:
-            return None, None, False
+            return None, None
+        ins, kind = self.inputs(node), str(node.get("class_type", ""))
+        if self.is_sampler(node):
+            return self.size(ins.get("latent_image", ins.get("latent")), depth + 1)
+        w, h = self.number(ins.get("width")), self.number(ins.get("height"))
+        if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0 and "Encode" not in kind:
+            return int(w), int(h)
+        factor = self.factor(node)
+        src_w, src_h = self.size(self.back(node), depth + 1)
+        if factor is not None and src_w and src_h:
+            return int(round(src_w * factor)), int(round(src_h * factor))
+        if "megapixels" in ins and src_w and src_h:
+            scale = (float(self.number(ins["megapixels"]) or 1) * 1024 * 1024 / (src_w * src_h)) ** 0.5
+            return int(round(src_w * scale)), int(round(src_h * scale))
+        return src_w, src_h
+
+    def factor(self, node: dict) -> Optional[float]:
+        """The scale factor of an upscaling node (`scale_by`, or the `4x` in an upscale model's name)."""
         ins = self.inputs(node)
-        if "width" in ins and "height" in ins:
-            w, h = self.number(ins["width"]), self.number(ins["height"])
-            empty = "Empty" in str(node.get("class_type", ""))
-            return (int(w) if w else None), (int(h) if h else None), empty
-        for key in ("samples", "latent", "latent_image", "source"):
-            if _is_link(ins.get(key)):
-                return self.latent_size(ins[key], depth + 1)
-        return None, None, False
+        if "scale_by" in ins:
+            return self.number(ins["scale_by"])
+        if _is_link(ins.get("upscale_model")):
+            m = SCALE_RE.search(self.upscaler_name(node) or "")
+            return float(m.group(1) or m.group(2)) if m else None
+        return None
+
+    def upscaler_name(self, node: dict) -> Optional[str]:
+        """A1111's name for how an upscaling node scales: `Latent (nearest-exact)`, `Lanczos`, a model."""
+        ins = self.inputs(node)
+        loader, _ = self.node(ins.get("upscale_model"))
+        if loader is not None:
+            name = self.string(self.inputs(loader).get("model_name"))
+            return model_stem(name) if name else None
+        method = self.string(ins.get("upscale_method"))
+        if not method:
+            return None
+        if "Latent" in str(node.get("class_type", "")):
+            return "Latent" if method == "bilinear" else f"Latent ({method})"
+        return method.capitalize()
+
+    def starts_empty(self, link: Any) -> bool:
+        """Whether a sampler's latent was made empty (txt2img) rather than encoded or sampled before."""
+        for _ in range(MAX_DEPTH):
+            node, _slot = self.node(link)
+            if node is None or self.is_sampler(node) or "Encode" in str(node.get("class_type", "")):
+                return False
+            if "Empty" in str(node.get("class_type", "")):
+                return True
+            link = self.back(node)
+        return False
+
+    def chain(self, link: Any) -> tuple[list[str], dict[str, list[dict]]]:
+        """Sampler ids from the image on `link` back to the first one whose latent starts empty (first
+        sampler first), and per later sampler the upscaling nodes between it and the one before."""
+        samplers: list[str] = []
+        resizes: dict[str, list[dict]] = {}
+        pending: list[dict] = []
+        seen: set[str] = set()
+        while _is_link(link) and str(link[0]) not in seen and len(seen) < MAX_DEPTH * 4:
+            seen.add(str(link[0]))
+            node, _ = self.node(link)
+            if node is None:
+                break
+            if self.is_sampler(node):
+                samplers.append(str(link[0]))
+                resizes[str(link[0])], pending = pending, []
+                ins = self.inputs(node)
+                link = ins.get("latent_image", ins.get("latent"))
+                continue
+            if self.factor(node) is not None or "upscale_method" in self.inputs(node):
+                pending.append(node)
+            if "Empty" in str(node.get("class_type", "")):
+                break
+            link = self.back(node)
+        samplers.reverse()
+        # walking back, the resizes met before reaching a sampler come after it: before the next one
+        return samplers, {sid: resizes[samplers[n - 1]] for n, sid in enumerate(samplers) if n}
+
+    def checkpoint_of(self, link: Any) -> Optional[str]:
+        for _ in range(MAX_DEPTH):
+            node, _slot = self.node(link)
+            if node is None:
+                return None
+            ins = self.inputs(node)
+            for key in ("ckpt_name", "unet_name"):
+                if key in ins:
+                    return self.string(ins[key])
+            link = ins.get("model")
+        return None
 
     # -- samplers -----------------------------------------------------------------------------
+    def is_sampler(self, node: dict) -> bool:
+        ins, kind = self.inputs(node), str(node.get("class_type", ""))
+        has_cond = ("positive" in ins and "negative" in ins) or "guider" in ins
+        return has_cond and ("Sampler" in kind or any(k in ins for k in SEED_KEYS) or "noise" in ins)
+
     def samplers(self) -> list[tuple[str, dict]]:
-        found = []
-        for nid, node in self.graph.items():
-            ins = self.inputs(node)
-            kind = str(node.get("class_type", ""))
-            has_cond = ("positive" in ins and "negative" in ins) or "guider" in ins
-            if has_cond and ("Sampler" in kind or any(k in ins for k in SEED_KEYS) or "noise" in ins):
-                found.append((nid, node))
+        found = [(nid, node) for nid, node in self.graph.items() if self.is_sampler(node)]
         return sorted(found, key=lambda p: (len(p[0]), p[0]))
+
+    def outputs(self) -> list[Any]:
+        """Links of the images a graph saves (SaveImage-like first, then previews), else of its samplers."""
+        saves = sorted(((0 if "Save" in str(n.get("class_type", "")) else 1, len(nid), nid, self.inputs(n)["images"])
+                        for nid, n in self.graph.items()
+                        if _is_link(self.inputs(n).get("images")) and any(
+                            k in str(n.get("class_type", "")) for k in ("Save", "Preview"))), key=lambda t: t[:3])
+        return [t[3] for t in saves] or [[nid, 0] for nid, _ in self.samplers()]
+
+    def conditioning(self, node: dict) -> tuple[Any, Optional[str], Optional[str], Any]:
+        """(model link, positive text, negative text, cfg value) of a sampler, through its guider."""
+        ins = self.inputs(node)
+        guider, _ = self.node(ins.get("guider"))
+        if guider is None:
+            return ins.get("model"), self.prompt_text(ins.get("positive")), self.prompt_text(ins.get("negative")), \
+                ins.get("cfg")
+        g = self.inputs(guider)
+        if "cond1" in g:  # DualCFGGuider: two positives, each its own CFG
+            texts = [self.prompt_text(g.get(k)) for k in ("cond1", "cond2")]
+            positive = "\n".join(dict.fromkeys(t for t in texts if t)) or None
+            return g.get("model"), positive, self.prompt_text(g.get("negative")), g.get("cfg_conds")
+        return (g.get("model"), self.prompt_text(g.get("positive", g.get("conditioning"))),
+                self.prompt_text(g.get("negative")), g.get("cfg", ins.get("cfg")))
 
     def sampler_info(self, node: dict) -> dict:
         ins = self.inputs(node)
         out: dict[str, Any] = {"class_type": node.get("class_type")}
-        positive, negative, model = ins.get("positive"), ins.get("negative"), ins.get("model")
-        cfg = ins.get("cfg")
-        guider, _ = self.node(ins.get("guider"))
-        if guider is not None:
-            g = self.inputs(guider)
-            positive = g.get("positive", g.get("conditioning"))
-            negative, model, cfg = g.get("negative"), g.get("model"), g.get("cfg", cfg)
+        model, out["positive"], out["negative"], cfg = self.conditioning(node)
         seed = next((ins[k] for k in SEED_KEYS if k in ins), None)
         noise, _ = self.node(ins.get("noise"))
         if seed is None and noise is not None:
@@ -197,6 +311,7 @@ class _Walker:
         out["sampler"] = self.string(ins.get("sampler_name"))
         out["scheduler"] = self.string(ins.get("scheduler"))
         out["denoise"] = self.number(ins.get("denoise"))
+        out["start"], out["end"] = self.number(ins.get("start_at_step")), self.number(ins.get("end_at_step"))
         sampler_node, _ = self.node(ins.get("sampler"))
         if sampler_node is not None and out["sampler"] is None:
             out["sampler"] = self.string(self.inputs(sampler_node).get("sampler_name"))
@@ -207,13 +322,17 @@ class _Walker:
             out["scheduler"] = out["scheduler"] or self.string(s.get("scheduler")) or (
                 str(sigmas.get("class_type", "")).replace("Scheduler", "").lower() or None)
             out["denoise"] = out["denoise"] if out["denoise"] is not None else self.number(s.get("denoise"))
-        out["positive"] = self.prompt_text(positive)
-        out["negative"] = self.prompt_text(negative)
-        out["width"], out["height"], out["txt2img"] = self.latent_size(
-            ins.get("latent_image", ins.get("latent")))
+        latent = ins.get("latent_image", ins.get("latent"))
+        out["width"], out["height"] = self.size(latent)
+        out["txt2img"] = self.starts_empty(latent)
         out["_model"] = model
-        out["_clip"] = self._clip_of(positive)
+        out["_clip"] = self._clip_of(ins.get("positive")) or self._clip_of(self._guided(ins))
         return out
+
+    def _guided(self, ins: dict) -> Any:
+        guider, _ = self.node(ins.get("guider"))
+        g = self.inputs(guider) if guider is not None else {}
+        return g.get("positive", g.get("conditioning", g.get("cond1")))
 
     @_memo
     def _clip_of(self, link: Any, depth: int = 0) -> Any:
@@ -229,132 +348,70 @@ class _Walker:
         return None
 
 
-def summarize_api(graph: dict) -> Optional[GenerationInfo]:
-    """GenerationInfo of an API-format graph, or None when it holds no sampler."""
+def _int(value: Any) -> Optional[int]:
+    return None if value is None else int(value)
+
+
+def _float(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _pass(kind: str, s: dict, nid: str) -> Pass:
+    steps = _int(s["steps"])
+    end = _int(s["end"])
+    return Pass(kind, _int(s["seed"]), steps, _float(s["cfg"]), s["sampler"], s["scheduler"], _float(s["denoise"]),
+                s["width"], s["height"], start_step=_int(s["start"]) or None,
+                end_step=end if end is not None and steps is not None and end < steps else None,
+                txt2img=s["txt2img"] if kind == "base" else None, node=nid)
+
+
+def _best_chain(walker: _Walker, image_size: Optional[tuple]) -> tuple[list[str], dict]:
+    """The saved image's chain: the one whose final size is the image's, else the longest."""
+    chains = [walker.chain(link) for link in walker.outputs()]
+    chains = [c for c in chains if c[0]] or [([nid], {}) for nid, _ in walker.samplers()[:1]]
+    if image_size and all(image_size):
+        sized = [c for c in chains if tuple(walker.size([c[0][-1], 0])) == tuple(image_size)]
+        chains = sized or chains
+    return max(chains, key=lambda c: len(c[0])) if chains else ([], {})
+
+
+def summarize_api(graph: dict, image_size: Optional[tuple] = None) -> Optional[GenerationInfo]:
+    """GenerationInfo of an API-format graph, or None when it holds no sampler. `image_size`: the
+    saved image's (width, height), to tell apart the outputs of a graph that saves several."""
     if not isinstance(graph, dict):
         return None
     walker = _Walker(graph)
-    samplers = [walker.sampler_info(node) for _, node in walker.samplers()]
-    if not samplers:
+    ids, resizes = _best_chain(walker, image_size)
+    if not ids:
         return None
-    # The first-pass sampler (its latent made empty: txt2img) carries the prompt and size.
-    primary = next((s for s in samplers if s["txt2img"]), samplers[0])
-    info = GenerationInfo(source="comfyui")
-    info.prompt = primary["positive"] or ""
-    info.negative = primary["negative"] or ""
-    info.seed = int(primary["seed"]) if primary["seed"] is not None else None
-    info.steps = int(primary["steps"]) if primary["steps"] is not None else None
-    info.cfg = float(primary["cfg"]) if primary["cfg"] is not None else None
-    info.sampler, info.scheduler = primary["sampler"], primary["scheduler"]
-    info.denoise = float(primary["denoise"]) if primary["denoise"] is not None else None
-    info.width, info.height = primary["width"], primary["height"]
-    walker.model_chain(primary["_model"], info)
-    walker.model_chain(primary["_clip"], info)
-    info.samplers = [{k: v for k, v in s.items() if not k.startswith("_")} for s in samplers]
+    found = {nid: walker.sampler_info(walker.graph[nid]) for nid in ids}
+    base = found[ids[0]]
+    info = GenerationInfo(source="comfyui", prompt=base["positive"] or "", negative=base["negative"] or "")
+    info.passes = [_pass("base", base, ids[0])]
+    walker.model_chain(base["_model"], info)
+    walker.model_chain(base["_clip"], info)
+    for nid in ids[1:]:
+        info.passes.append(_later_pass(walker, info, found[nid], nid, resizes.get(nid, [])))
+    first = info.passes[0]
+    info.seed, info.steps, info.cfg = first.seed, first.steps, first.cfg
+    info.sampler, info.scheduler, info.width, info.height = first.sampler, first.scheduler, first.width, first.height
+    hires = info.pass_of("hires")
+    # A1111's `Denoising strength`: the hires pass's, or an img2img base's; a txt2img base has none
+    info.denoise = hires.denoise if hires else (None if first.txt2img else first.denoise)
     return info
 
 
-# -- UI-format workflows ------------------------------------------------------------------------
-# Widget order of common core nodes (ComfyUI's INPUT_TYPES order; "control_after_generate" is the
-# frontend's extra value after a seed widget).
-WIDGETS = {
-    "KSampler": ["seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler", "denoise"],
-    "KSamplerAdvanced": ["add_noise", "noise_seed", "control_after_generate", "steps", "cfg",
-                         "sampler_name", "scheduler", "start_at_step", "end_at_step",
-                         "return_with_leftover_noise"],
-    "SamplerCustom": ["add_noise", "noise_seed", "control_after_generate", "cfg"],
-    "RandomNoise": ["noise_seed", "control_after_generate"],
-    "CFGGuider": ["cfg"],
-    "KSamplerSelect": ["sampler_name"],
-    "BasicScheduler": ["scheduler", "steps", "denoise"],
-    "KarrasScheduler": ["steps", "sigma_max", "sigma_min", "rho"],
-    "CLIPTextEncode": ["text"],
-    "CLIPTextEncodeSDXL": ["width", "height", "crop_w", "crop_h", "target_width", "target_height",
-                           "text_g", "text_l"],
-    "CLIPSetLastLayer": ["stop_at_clip_layer"],
-    "CheckpointLoaderSimple": ["ckpt_name"],
-    "CheckpointLoader": ["config_name", "ckpt_name"],
-    "UNETLoader": ["unet_name", "weight_dtype"],
-    "LoraLoader": ["lora_name", "strength_model", "strength_clip"],
-    "LoraLoaderModelOnly": ["lora_name", "strength_model"],
-    "EmptyLatentImage": ["width", "height", "batch_size"],
-    "EmptySD3LatentImage": ["width", "height", "batch_size"],
-    "LatentUpscale": ["upscale_method", "width", "height", "crop"],
-    "LatentUpscaleBy": ["upscale_method", "scale_by"],
-    "PrimitiveString": ["value"], "PrimitiveStringMultiline": ["value"],
-    "PrimitiveInt": ["value", "control_after_generate"], "PrimitiveFloat": ["value"],
-    "StringConcatenate": ["string_a", "string_b", "delimiter"],
-    "ControlNetApplyAdvanced": ["strength", "start_percent", "end_percent"],
-}
-CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
-
-
-def _links(workflow: dict) -> dict[int, tuple[Any, int]]:
-    out = {}
-    for link in workflow.get("links") or []:
-        if isinstance(link, list) and len(link) >= 5:
-            out[link[0]] = (link[1], link[2])
-        elif isinstance(link, dict) and "id" in link:
-            out[link["id"]] = (link.get("origin_id"), link.get("origin_slot", 0))
-    return out
-
-
-def _widget_names(node: dict, values: list) -> list[str]:
-    known = WIDGETS.get(str(node.get("type")))
-    if known:
-        return known
-    names = [i["widget"]["name"] for i in node.get("inputs") or []
-             if isinstance(i, dict) and isinstance(i.get("widget"), dict) and "name" in i["widget"]]
-    out, vi = [], 0
-    for name in names:  # skip the frontend's control value that follows a seed widget
-        out.append(name)
-        vi += 1
-        if name in SEED_KEYS and vi < len(values) and (values[vi] in CONTROL_VALUES or isinstance(values[vi], bool)):
-            out.append("control_after_generate")
-            vi += 1
-    return out
-
-
-def ui_to_api(workflow: dict) -> dict:
-    """A UI-format workflow as an API-format graph: links resolved through Reroute nodes,
-    PrimitiveNode values inlined, widget values named (known nodes, or the widget inputs that
-    current frontends list). Muted and bypassed nodes are left out."""
-    if not isinstance(workflow, dict) or not isinstance(workflow.get("nodes"), list):
-        return {}
-    nodes = {n.get("id"): n for n in workflow["nodes"] if isinstance(n, dict)}
-    links = _links(workflow)
-
-    def source(link_id: Any, depth: int = 0) -> Any:
-        if link_id not in links or depth > MAX_DEPTH:
-            return None
-        origin, slot = links[link_id]
-        node = nodes.get(origin)
-        if node is None:
-            return None
-        if node.get("type") == "Reroute" or node.get("mode") == 4:
-            ins = [i for i in node.get("inputs") or [] if isinstance(i, dict) and i.get("link") is not None]
-            return source(ins[0]["link"], depth + 1) if ins else None
-        if node.get("type") == "PrimitiveNode":
-            values = node.get("widgets_values") or [None]
-            return values[0] if isinstance(values, list) else None
-        return [str(origin), int(slot or 0)]
-
-    api = {}
-    for nid, node in nodes.items():
-        kind = node.get("type")
-        if kind in ("Reroute", "PrimitiveNode", "Note", "MarkdownNote") or node.get("mode") in (2, 4):
-            continue
-        values = node.get("widgets_values")
-        inputs: dict[str, Any] = {}
-        if isinstance(values, dict):
-            inputs.update(values)
-        elif isinstance(values, list):
-            inputs.update({k: v for k, v in zip(_widget_names(node, values), values)
-                           if k != "control_after_generate"})
-        for slot in node.get("inputs") or []:
-            if isinstance(slot, dict) and slot.get("link") is not None:
-                value = source(slot["link"])
-                if value is not None:
-                    inputs[slot.get("name", "")] = value
-        api[str(nid)] = {"class_type": kind, "inputs": inputs}
-    return api
+def _later_pass(walker: _Walker, info: GenerationInfo, s: dict, nid: str, resizes: list[dict]) -> Pass:
+    base = info.passes[0]
+    ckpt = walker.checkpoint_of(s["_model"])
+    other_model = bool(ckpt and info.model and ckpt != info.model)
+    resized = (s["width"], s["height"]) != (base.width, base.height) or bool(resizes)
+    p = _pass("hires" if resized or not other_model else "refiner", s, nid)
+    p.model = ckpt if other_model else None
+    if p.kind == "hires":
+        if base.width and p.width and base.height and p.height and \
+                abs(p.width / base.width - p.height / base.height) < 0.01:
+            p.upscale = round(p.width / base.width, 4)
+        p.upscaler = next((n for n in map(walker.upscaler_name, resizes) if n), None)
+    walker.model_chain(s["_model"], info)  # LoRAs of this pass's model that the base did not have
+    return p
