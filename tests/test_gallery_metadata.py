@@ -155,7 +155,7 @@ def test_comfy_api_graph_walk():
     assert info.prompt == "1girl, saber, ufotable" and info.negative == "lowres"
     assert (info.seed, info.steps, info.cfg, info.sampler, info.scheduler) == (987654321, 28, 6.5, "dpmpp_2m", "karras")
     assert (info.width, info.height, info.model) == (512, 768, "udw_v1.safetensors")
-    assert info.loras == [Lora("eye", 0.3, None, "eye.safetensors"), Lora("saber", 0.8, 1.0, "saber.safetensors")]
+    assert info.loras == [Lora("saber", 0.8, 1.0, "saber.safetensors"), Lora("eye", 0.3, None, "eye.safetensors")]
     assert info.clip_skip == 2 and [p.kind for p in info.passes] == ["base", "hires"]
     text = info.to_infotext()
     assert "Sampler: DPM++ 2M" in text and "Schedule type: Karras" in text and "Seed: 987654321" in text

@@ -146,6 +146,9 @@ class _Walker:
             return
         self.memo[("chain", str(link[0]))] = True  # each loader once, also in cycles
         ins = self.inputs(node)
+        for key in ("model", "clip"):  # loaders nearer the checkpoint first: LoRAs in the order applied
+            if _is_link(ins.get(key)):
+                self.model_chain(ins[key], info, depth + 1)
         if "lora_name" in ins:
             weight = self.number(ins.get("strength_model", ins.get("strength", 1.0)))
             clip = self.number(ins["strength_clip"]) if "strength_clip" in ins else None
@@ -159,9 +162,6 @@ class _Walker:
         for key in ("ckpt_name", "unet_name", "model_name"):
             if key in ins and not info.model:
                 info.model = self.string(ins[key])
-        for key in ("model", "clip"):
-            if _is_link(ins.get(key)):
-                self.model_chain(ins[key], info, depth + 1)
 
     # -- image and latent flow: sizes, upscalers, the chain of passes ----------------------------
     def back(self, node: dict) -> Any:
@@ -412,6 +412,8 @@ def _later_pass(walker: _Walker, info: GenerationInfo, s: dict, nid: str, resize
         if base.width and p.width and base.height and p.height and \
                 abs(p.width / base.width - p.height / base.height) < 0.01:
             p.upscale = round(p.width / base.width, 4)
-        p.upscaler = next((n for n in map(walker.upscaler_name, resizes) if n), None)
+        # a model upscaler names the hires upscaler (a plain resize after it only fits the size)
+        ordered = sorted(resizes, key=lambda n: not _is_link(walker.inputs(n).get("upscale_model")))
+        p.upscaler = next((n for n in map(walker.upscaler_name, ordered) if n), None)
     walker.model_chain(s["_model"], info)  # LoRAs of this pass's model that the base did not have
     return p

@@ -45,8 +45,8 @@ class Lora:
     def describe(self) -> str:
         weights = f"{self.weight:g}" + (f", text encoder {self.clip_weight:g}" if self.clip_weight is not None else "")
         bits = [f"{self.name} ({weights})"]
-        if self.file and model_stem(self.file) != self.file:
-            bits.append(self.file)
+        if self.file and self.file != self.name:
+            bits.append(f"file {self.file}")
         if self.hash:
             bits.append(f"hash {self.hash}")
         return " ".join(bits)
