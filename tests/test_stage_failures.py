@@ -48,6 +48,9 @@ def test_index_in_place_report_names_every_unreadable_file(folder):
     head, *rest = report.summary().splitlines()
     assert "9 added" in head and "3 failed" in head
     _names_each_bad_file("\n".join(rest))
+    said = {line.split("skipped ", 1)[1].split(": ", 1)[0].rsplit("/", 1)[-1]: line.split(": ", 1)[1] for line in rest}
+    assert said["empty.png"] == "empty file (0 bytes)" and "decompression bomb" in said["bomb.png"]
+    assert said["notes.png"].startswith("not a readable image") and str(folder) not in said["notes.png"].split("(")[0]
 
 
 def test_import_names_every_unreadable_file_in_cli_and_node(folder, tmp_path, capsys, comfy):

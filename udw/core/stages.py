@@ -29,6 +29,11 @@ from .manifest import Dataset, Item, settings_key
 from .ports import Ports
 
 
+def _said_once(path: str, reason: str) -> str:
+    first = (str(reason).splitlines() or [""])[0]
+    return first[len(path) + 2:] if first.startswith(f"{path}: ") else first  # the path is said once
+
+
 class ItemError(Exception):
     """Raised by `Stage.load`/`Stage.process` for one bad item: it is reported and skipped."""
 
@@ -40,7 +45,7 @@ SHOWN_FAILURES = 20
 def failure_lines(failed: list[tuple[str, str]], limit: int = SHOWN_FAILURES) -> list[str]:
     """One line per file a stage could not take (path and the first line of the reason), as every
     front end prints them under the summary; past `limit`, how many more there are."""
-    lines = [f"  skipped {path}: {(reason.splitlines() or [''])[0]}" for path, reason in failed[:limit]]
+    lines = [f"  skipped {path}: {_said_once(path, reason)}" for path, reason in failed[:limit]]
     if len(failed) > limit:
         lines.append(f"  ... and {len(failed) - limit} more files that could not be read")
     return lines

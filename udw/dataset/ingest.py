@@ -109,7 +109,7 @@ def index_in_place(folder: Union[str, Path], ports: Optional[Ports] = None) -> t
                     with Image.open(src) as im:
                         width, height = im.size
                 except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                    report.failed.append((str(src), f"cannot read image ({exc})"))
+                    report.failed.append((str(src), _unreadable(src, exc)))
                     continue
                 item_id = ds.add_item(conn, rel_posix(src, ds.root), f"file:{src.resolve()}", kind="image",
                                       source_id=source_id, width=width, height=height)
@@ -119,6 +119,18 @@ def index_in_place(folder: Union[str, Path], ports: Optional[Ports] = None) -> t
                     ports.progress(n, len(new))
     report.seconds = time.perf_counter() - start
     return ds, report
+
+
+def _unreadable(src: Path, exc: Exception) -> str:
+    """Why a file is not a picture we can take, in words a user can act on."""
+    if isinstance(exc, Image.DecompressionBombError):
+        return f"too many pixels to open safely (decompression bomb?): {exc}"
+    try:
+        if src.stat().st_size == 0:
+            return "empty file (0 bytes)"
+    except OSError:
+        pass
+    return f"not a readable image ({exc})"
 
 
 def _import_one(ds: Dataset, conn: sqlite3.Connection, src: Path, mode: str, licence: Optional[str],
