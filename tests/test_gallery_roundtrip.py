@@ -237,3 +237,22 @@ def test_every_shipped_image_template_reads_without_error(template):
                     assert info.passes and info.passes[0].kind == "base"
                     GenerationInfo.from_infotext(info.to_infotext())
     assert read > 20
+
+
+def test_browser_detail_shows_each_lora_and_pass(tmp_path):
+    """The dataset browser's detail (ComfyUI sidebar and the app's Gallery tab) lists LoRAs and passes."""
+    pytest.importorskip("gradio")
+    from udw.core.manifest import Dataset
+    from udw.gallery.details import detail
+    from udw.ui.sections.gallery_html import detail_html
+
+    ds = Dataset.open_or_create(tmp_path / "ds")
+    path = save_image(Image.new("RGB", (768, 1152)), tmp_path / "ds" / "images" / "c.png",
+                      comfy_prompt=comfy_lora_graph(first_hires=True))
+    with ds.transaction() as conn:
+        item = ds.add_item(conn, "images/c.png", "c", width=768, height=1152)
+    d = detail(ds, item, path)
+    assert d["metadata"]["info"]["loras"][0]["clip_weight"] == 0.5
+    html = detail_html(d)
+    assert "x (0.8, text encoder 0.5) file styles/x.safetensors" in html
+    assert "hires, 768x1152, seed 222" in html and "base, 512x768, seed 111" in html
