@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_DEPTH = 64
-SEED_KEYS = ("seed", "noise_seed")
+from .comfy_walk import MAX_DEPTH, SEED_KEYS
 
 
 # -- UI-format workflows ------------------------------------------------------------------------
