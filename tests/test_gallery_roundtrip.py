@@ -189,14 +189,18 @@ def template():
     return load
 
 
-def test_template_latent_upscale_different_prompt_model(template, tmp_path):
+def test_template_latent_upscale_different_prompt_model(template, a1111, tmp_path):
     workflow = template("latent_upscale_different_prompt_model")
     info = summarize_api(ui_to_api(workflow))
     assert (info.width, info.height, info.steps, info.cfg, info.seed) == (512, 512, 14, 8.0, 749119555793879)
     base, hires = info.passes
     assert (hires.kind, hires.width, hires.height, hires.upscale, hires.steps, hires.cfg) == ("hires", 768, 768, 1.5, 8, 13.0)
     assert hires.model == "v1-5-pruned-emaonly-fp16.safetensors" and info.model == "DreamShaper_8_pruned.safetensors"
-    assert "Hires checkpoint: v1-5-pruned-emaonly-fp16" in info.to_infotext()
+    assert hires.prompt.startswith("(masterpiece) (best quality) beautiful landscape") and hires.prompt != info.prompt
+    assert hires.negative.startswith("(hands), (text:1.1)")
+    parsed = a1111.parse(info.to_infotext())
+    assert parsed["Hires checkpoint"] == "v1-5-pruned-emaonly-fp16" and parsed["Hires prompt"] == hires.prompt
+    assert parsed["Hires negative prompt"] == hires.negative and parsed["Hires CFG Scale"] == "13"
     # the graph saves both passes: each file is read as the pass that made it, told apart by its size
     for size, kind in (((512, 512), "base"), ((768, 768), "hires")):
         path = save_image(Image.new("RGB", size), tmp_path / f"{kind}.png", workflow=workflow)

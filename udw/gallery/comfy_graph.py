@@ -82,6 +82,8 @@ def _later_pass(walker: GraphWalker, info: GenerationInfo, s: dict, nid: str, re
     resized = (s["width"], s["height"]) != (base.width, base.height) or bool(resizes)
     p = _pass("hires" if resized or not other_model else "refiner", s, nid)
     p.model = ckpt if other_model else None
+    p.prompt = s["positive"] if s["positive"] not in (None, info.prompt) else None
+    p.negative = s["negative"] if s["negative"] not in (None, info.negative) else None
     if p.kind == "hires":
         if base.width and p.width and base.height and p.height and \
                 abs(p.width / base.width - p.height / base.height) < 0.01:

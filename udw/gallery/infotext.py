@@ -128,7 +128,8 @@ A1111_SCHEDULERS = {
 FIELD_KEYS = {"Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size", "Model hash", "Model", "VAE hash",
               "VAE", "Denoising strength", "Clip skip", "Hires upscale", "Hires resize", "Hires steps",
               "Hires upscaler", "Hires sampler", "Hires schedule type", "Hires CFG Scale", "Hires checkpoint",
-              "Refiner", "Refiner switch at", "Lora hashes", "Lora", "Version"}
+              "Hires prompt", "Hires negative prompt", "Refiner", "Refiner switch at", "Lora hashes", "Lora",
+              "Version"}
 
 
 def _g(value: Optional[float]) -> Optional[str]:
@@ -167,7 +168,8 @@ def _hires_pairs(info: Any, sampler: Optional[str], scheduler: Optional[str]) ->
             ("Hires sampler", h_sampler if h_sampler != sampler else None),
             ("Hires schedule type", h_scheduler if h_scheduler != scheduler else None),
             ("Hires CFG Scale", _g(hp.cfg) if hp.cfg is not None and hp.cfg != info.cfg else None),
-            ("Hires checkpoint", model_stem(hp.model) if hp.model else None)]
+            ("Hires checkpoint", model_stem(hp.model) if hp.model else None),
+            ("Hires prompt", hp.prompt), ("Hires negative prompt", hp.negative)]
 
 
 def _refiner_pairs(info: Any) -> list[tuple[str, Any]]:
@@ -215,7 +217,8 @@ def _hires_pass(info: Any, params: dict[str, str]) -> Pass:
     return Pass("hires", info.seed, _num(params.get("Hires steps"), int), info.cfg if cfg is None else cfg,
                 params.get("Hires sampler") or info.sampler, params.get("Hires schedule type") or info.scheduler,
                 info.denoise, width, height, model=params.get("Hires checkpoint") or None, upscale=scale,
-                upscaler=params.get("Hires upscaler") or None)
+                upscaler=params.get("Hires upscaler") or None, prompt=params.get("Hires prompt") or None,
+                negative=params.get("Hires negative prompt") or None)
 
 
 def _legacy_loras(text: str) -> list[Lora]:

@@ -72,6 +72,8 @@ class Pass:
     end_step: Optional[int] = None
     txt2img: Optional[bool] = None       # base: the latent started empty
     node: Optional[str] = None           # ComfyUI node id
+    prompt: Optional[str] = None         # a later pass's own prompt, when it is not the base one
+    negative: Optional[str] = None
 
     def describe(self) -> str:
         bits = [self.kind]
@@ -83,7 +85,8 @@ class Pass:
                 bits.append(f"{label} {value:g}" if isinstance(value, float) else f"{label} {value}")
         if self.sampler:
             bits.append(self.sampler + (f" {self.scheduler}" if self.scheduler else ""))
-        for label, value in (("upscaler", self.upscaler), ("model", self.model), ("node", self.node)):
+        for label, value in (("upscaler", self.upscaler), ("model", self.model), ("node", self.node),
+                             ("prompt", self.prompt), ("negative", self.negative)):
             if value:
                 bits.append(f"{label} {value}")
         if self.start_step is not None or self.end_step is not None:
