@@ -1,7 +1,8 @@
 """The trainer exports counted by the trainers' own loader code (issue 16, finding 3): EveryDream2's
-DataLoaderMultiAspect reading `multiply.txt`, and mgds's DiskCache (OneTrainer's data loader) reading
-the concepts' `balancing`. The code comes from checkouts named by UDW_ED2_DIR / UDW_MGDS_DIR (see
-udw/testing/host_code.py); each test skips, saying so, when its trainer's code is absent."""
+DataLoaderMultiAspect reading `multiply.txt`; OneTrainer's ConceptConfig reading the concepts JSON and
+mgds's DiskCache (its data loader) turning `balancing` into samples. The code comes from checkouts named
+by UDW_ED2_DIR / UDW_ONETRAINER_DIR / UDW_MGDS_DIR (see udw/testing/host_code.py); each test skips,
+saying so, when its trainer's code is absent."""
 
 import copy
 import hashlib
@@ -16,7 +17,7 @@ import pytest
 from udw.dataset import ArrangeSettings, ExportSettings, run_export
 from udw.dataset.balance import compute
 from udw.dataset.trainers import write_everydream
-from udw.testing.host_code import HostCodeMissing, load_parts, source_root
+from udw.testing.host_code import HostCodeMissing, load_parts, onetrainer_concept_config, source_root
 
 WEIGHTS = {"others": 1.5, "Aoi": 2}  # uneven weights: fractional multipliers in most folders
 
@@ -94,13 +95,16 @@ def test_mgds_gives_each_concept_its_intended_samples(scene, tmp_path, strategy)
     out = tmp_path / "ot"
     report = run_export(scene, out, ExportSettings(trainer="onetrainer", strategy=strategy,
                                                    arrange=ArrangeSettings(weights=WEIGHTS)))
-    concepts = json.loads((out / "concepts.json").read_text())
+    concepts = _onetrainer_concepts(out / "concepts.json")
+    assert all(not c.image.enable_random_flip for c in concepts)  # captions name face positions
     samples = []  # one per image, as OneTrainer's concept loader yields them (not recursive)
     for c in concepts:
-        for image in sorted(p for p in (out / c["path"]).iterdir() if p.suffix == ".png"):
-            samples.append({"concept.path": c["path"], "concept.seed": c["seed"], "concept.balancing": c["balancing"],
-                            "concept.balancing_strategy": c["balancing_strategy"], "concept.image_variations": 1,
-                            "concept.enabled": True, "image_path": str(image)})
+        assert not c.include_subdirectories and c.text.prompt_source == "sample"
+        for image in sorted(p for p in (out / c.path).iterdir() if p.suffix == ".png"):
+            samples.append({"concept.path": c.path, "concept.seed": c.seed, "concept.balancing": c.balancing,
+                            "concept.balancing_strategy": str(c.balancing_strategy),
+                            "concept.image_variations": c.image_variations, "concept.enabled": c.enabled,
+                            "image_path": str(image)})
     cache = disk_cache.__new__(disk_cache)
     cache.variations_in_name, cache.group_enabled_in_name = "concept.image_variations", "concept.enabled"
     cache.balancing_in_name, cache.balancing_strategy_in_name = "concept.balancing", "concept.balancing_strategy"
@@ -113,5 +117,14 @@ def test_mgds_gives_each_concept_its_intended_samples(scene, tmp_path, strategy)
     got = {}
     for key, indices in cache.group_indices.items():
         got[samples[indices[0]]["concept.path"]] = cache.group_output_samples[key]
-    assert got == {c["path"]: rows[c["name"]].samples() for c in concepts}
+    assert got == {c.path: rows[c.name].samples() for c in concepts}
     assert sum(got.values()) == report.arranged.balance.epoch("onetrainer", strategy)
+
+
+def _onetrainer_concepts(path):
+    """The concepts JSON as OneTrainer reads it (ConceptConfig.from_dict, with its migrations)."""
+    try:
+        config = onetrainer_concept_config()
+    except HostCodeMissing as exc:
+        pytest.skip(str(exc))
+    return [config.default_values().from_dict(c) for c in json.loads(path.read_text())]

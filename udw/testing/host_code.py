@@ -8,18 +8,22 @@ the program's heavy imports (gradio, torch); what those parts read from elsewher
 
 - A1111 v1.10.1: `UDW_A1111_DIR` (a full install, as for tests/hosts) or `UDW_A1111_SRC` (the tag's
   source, e.g. `git archive v1.10.1 modules extensions-builtin` of AUTOMATIC1111/stable-diffusion-webui).
-- EveryDream2: `UDW_ED2_DIR` (victorchall/EveryDream2trainer); mgds (OneTrainer's data loader):
-  `UDW_MGDS_DIR` (Nerogar/mgds).
+- EveryDream2: `UDW_ED2_DIR` (victorchall/EveryDream2trainer); OneTrainer: `UDW_ONETRAINER_DIR`
+  (Nerogar/OneTrainer, its concept config) and `UDW_MGDS_DIR` (Nerogar/mgds, its data loader).
 """
 
 from __future__ import annotations
 
 import ast
 import collections
+import enum
 import json
 import os
+import random
 import re
 import types
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,6 +33,7 @@ SOURCES = {
               "AUTOMATIC1111/stable-diffusion-webui tag v1.10.1"),
     "everydream2": (("UDW_ED2_DIR",), "everydream2", "data/data_loader.py", "victorchall/EveryDream2trainer"),
     "mgds": (("UDW_MGDS_DIR",), "mgds", "src/mgds/pipelineModules/DiskCache.py", "Nerogar/mgds"),
+    "onetrainer": (("UDW_ONETRAINER_DIR",), "onetrainer", "modules/util/config/ConceptConfig.py", "Nerogar/OneTrainer"),
 }
 
 
@@ -98,3 +103,17 @@ def a1111_loras(parsers: types.SimpleNamespace, prompt: str) -> list[tuple[str, 
         te = float(p.named.get("te", p.positional[1] if len(p.positional) > 1 else 1.0))
         out.append((p.positional[0], te, float(p.named.get("unet", p.positional[2] if len(p.positional) > 2 else te))))
     return out
+
+
+def onetrainer_concept_config() -> type:
+    """OneTrainer's ConceptConfig (how its concepts tab and trainer read a concepts JSON)."""
+    root = source_root("onetrainer") / "modules" / "util"
+    types_ = load_parts(root / "type_util.py", {"issubclass_safe"}, {"get_origin": typing.get_origin})
+    base = load_parts(root / "config" / "BaseConfig.py", {"BaseConfig"},
+                      {"Callable": Callable, "Enum": enum.Enum, "Any": typing.Any, "get_args": typing.get_args,
+                       "get_origin": typing.get_origin, **types_})
+    enums = {name: load_parts(root / "enum" / f"{name}.py", {name}, {"Enum": enum.Enum})[name]
+             for name in ("BalancingStrategy", "ConceptType")}
+    config = load_parts(root / "config" / "ConceptConfig.py", {"ConceptImageConfig", "ConceptTextConfig", "ConceptConfig"},
+                        {"random": random, "Any": typing.Any, **base, **enums})
+    return config["ConceptConfig"]
