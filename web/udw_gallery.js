@@ -59,7 +59,7 @@ function lightbox(entries, start) {
     try {
       const res = await api.fetchApi(`/udw/file/meta?${fileQuery(entry)}`);
       const meta = await res.json();
-      if (entries[index] === entry) info.textContent = meta.infotext || "";
+      if (entries[index] === entry) info.textContent = [meta.infotext || "", ...(meta.notes || [])].join("\n");
     } catch { /* metadata is optional */ }
   };
   const keys = (e) => {

@@ -29,11 +29,26 @@ from .manifest import Dataset, Item, settings_key
 from .ports import Ports
 
 
+def _said_once(path: str, reason: str) -> str:
+    first = (str(reason).splitlines() or [""])[0]
+    return first[len(path) + 2:] if first.startswith(f"{path}: ") else first  # the path is said once
+
+
 class ItemError(Exception):
     """Raised by `Stage.load`/`Stage.process` for one bad item: it is reported and skipped."""
 
 
 LOAD_ERRORS = (ItemError, OSError, ValueError)  # what a failed load() may raise for one bad item
+SHOWN_FAILURES = 20
+
+
+def failure_lines(failed: list[tuple[str, str]], limit: int = SHOWN_FAILURES) -> list[str]:
+    """One line per file a stage could not take (path and the first line of the reason), as every
+    front end prints them under the summary; past `limit`, how many more there are."""
+    lines = [f"  skipped {path}: {_said_once(path, reason)}" for path, reason in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"  ... and {len(failed) - limit} more files that could not be read")
+    return lines
 
 
 @dataclass
@@ -52,7 +67,7 @@ class StageReport:
             text += f", {len(self.failed)} failed"
         if self.cancelled:
             text += " (cancelled; run again to resume)"
-        return text + f" in {self.seconds:.1f}s"
+        return "\n".join([text + f" in {self.seconds:.1f}s", *failure_lines(self.failed)])
 
 
 class Stage:

@@ -159,7 +159,8 @@ def _checked(report: Any, detail: str = "") -> str:
     lines = report.summary().splitlines() if hasattr(report, "summary") else [str(report)]
     head = re.sub(r"^[\w-]+: ", "", lines[0])  # the step's name is already on the line
     more = next((line.strip() for line in lines[1:] if detail and detail in line), "")
-    return f"{head}; {more}" if more else head
+    skipped = [line for line in lines[1:] if line.lstrip().startswith(("skipped ", "... and "))]
+    return "\n".join([f"{head}; {more}" if more else head, *skipped])  # name every file not taken
 
 
 def _frames(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildReport) -> Optional[str]:

@@ -113,6 +113,7 @@ def detail(ds: Dataset, item_id: int, path: Path) -> dict:
     }
     if meta is not None:
         out["metadata"] = {**meta.to_dict(), "infotext": meta.info.to_infotext() if meta.info else "",
+                           "notes": meta.info.detail_lines() if meta.info else [],  # LoRA files, passes
                            "raw": meta.raw_json(60_000)}
     return out
 

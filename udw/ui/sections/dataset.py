@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
 from ...core.manifest import Dataset
@@ -35,8 +37,8 @@ def build(host: UiHost) -> None:
         root = host.roots.resolve(ds_path)
         report = import_images(root, [host.roots.resolve(src)], mode=how,
                                ports=host.ports(progress, "import"))
-        lines = [f"**{report.summary()}**"] + [f"- skipped `{p}`: {r.splitlines()[0]}"
-                                              for p, r in report.failed[:10]]
+        head, *failures = report.summary().splitlines()
+        lines = [f"**{head}**"] + [f"- {html.escape(line.strip())}" for line in failures]
         return "\n".join(lines), _grid(root)
 
     @friendly

@@ -56,8 +56,9 @@ def info_html(meta) -> str:
         rows = [("prompt", info.prompt), ("negative", info.negative), ("seed", info.seed), ("steps", info.steps),
                 ("cfg", info.cfg), ("sampler", " ".join(x for x in (info.sampler, info.scheduler) if x)),
                 ("size", f"{info.width}×{info.height}" if info.width and info.height else ""),
-                ("model", info.model), ("loras", ", ".join(f"{n} ({w:g})" for n, w in info.loras)),
-                ("made by", info.source)]
+                ("model", info.model), ("loras", ", ".join(lo.describe() for lo in info.loras)),
+                *[(f"pass {n}", p.describe()) for n, p in enumerate(info.passes, 1) if len(info.passes) > 1],
+                ("from the workflow", ", ".join(info.from_workflow)), ("made by", info.source)]
     cells = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in rows if v not in (None, ""))
     body = f"<table>{cells}</table>" if cells else "<div>No generation parameters found.</div>"
     warnings = "".join(f'<div class="warn">⚠ {escape(w)}</div>' for w in meta.warnings)
