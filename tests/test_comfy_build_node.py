@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from udw.samples import generate_samples
+from udw.testing.workflows import load_with_own_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,7 @@ def samples_in_input(comfy, cascade_path, monkeypatch):
 
 
 def test_shipped_build_workflow_runs_every_step(comfy, samples_in_input):
-    api = json.loads((REPO / "workflows" / "build_dataset.api.json").read_text())
+    api = load_with_own_inputs("build_dataset", refs="")
     out = comfy.run_workflow(api)
     ds, report = out["1"][0], out["1"][1]
     assert ds.root == comfy.base / "output" / "udw" / "sample_build" and ds.count() > 10

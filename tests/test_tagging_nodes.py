@@ -19,6 +19,15 @@ DEFAULTS = dict(general_threshold=0.35, character_threshold=0.85, general_mcut=F
 pytestmark = pytest.mark.usefixtures("no_models")
 
 
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
+
+
 @pytest.fixture
 def installed(comfy, tiny_tagger):
     """A tiny v3 tagger where the node looks: models/udw_taggers/wd-swinv2-tagger-v3/."""
