@@ -111,6 +111,14 @@ def path_error(roots: Roots, value: str, must_exist: bool = True) -> Optional[st
     return None
 
 
+def resolve_input(name: str, roots: Roots, value: str, must_exist: bool = False) -> Path:
+    """A path input resolved when the node runs; a bad one raises an error naming the input."""
+    err = path_error(roots, value, must_exist)
+    if err:
+        raise RuntimeError(f"{name}: {err}")
+    return roots.resolve(value)
+
+
 def register_model_folder(kind: str) -> list[str]:
     """Register `udw_<kind>` with folder_paths (models/udw_<kind>) and return its folders."""
     key = f"udw_{kind}"

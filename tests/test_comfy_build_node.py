@@ -41,5 +41,5 @@ def test_turning_a_step_off_and_bad_paths(comfy, samples_in_input):
                 gallery=False, refs="", export_to="", trainer="kohya")
     (ds, report), ui = comfy.run("UDWBuildDataset", **args)
     assert "dedupe" not in report and "tag" not in report and "faces: " in report and ui["text"] == [report]
-    assert "outside" in node.VALIDATE_INPUTS(source="/etc", dataset="b")
-    assert "no such file" in node.VALIDATE_INPUTS(source="missing_folder", dataset="b")
+    assert "outside" in node.VALIDATE_INPUTS(source="/etc")
+    assert "no such file" in node.VALIDATE_INPUTS(source="missing_folder")

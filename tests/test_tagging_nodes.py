@@ -91,11 +91,14 @@ def test_model_folders_of_other_wd14_packs(comfy, tiny_tagger):
         assert len(tags) == 2
 
 
-def test_missing_model_is_a_validation_error(comfy):
-    msg = comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3"})
+def test_missing_model_is_a_validation_error(comfy, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("UDW_MODEL_MIRROR", raising=False)
+    assert comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3"}) is True  # arrives on first use
+    monkeypatch.setenv("UDW_AUTO_DOWNLOAD", "0")  # the setting that turns downloads off
+    msg = comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3", "allow_download": True})
     assert "wd-vit-large-tagger-v3 (model.onnx, selected_tags.csv) is not on this machine" in msg
-    assert str(comfy.base / "models" / "udw_taggers") in msg
-    assert comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3", "allow_download": True}) is True
+    assert str(comfy.base / "models" / "udw_taggers") in msg and "udw models get wd-vit-large-tagger-v3" in msg
     assert comfy.validate("UDWTagDataset", {"model": None}) is True  # linked: checked when it runs
 
 
