@@ -157,3 +157,28 @@ def test_fresh_install_gets_the_cascade_and_the_demo_finds_faces(fresh_venv, tmp
     found = int(faces.split("; ")[1].split(" faces in ")[0])
     assert found > 0, demo.stdout
     assert "  characters: skipped" not in demo.stdout
+
+
+def test_comfyui_models_node_lists_and_downloads_into_models_folder(comfy, home, mirror):
+    node = comfy.nodes["UDWModels"]
+    assert "lbpcascade_animeface" in node.INPUT_TYPES()["required"]["download"][0]
+    (text,), ui = comfy.run("UDWModels", download="(list only)")
+    assert "lbpcascade_animeface | detectors | not installed | MIT" in text and ui["text"] == [text]
+    (text,), _ = comfy.run("UDWModels", download=CASCADE)
+    target = comfy.base / "models" / "udw_detectors" / CASCADE / f"{CASCADE}.xml"
+    assert target.is_file() and f"{CASCADE}: downloaded in {target.parent}" in text
+    assert f"{CASCADE} | detectors | {target} | MIT" in text
+    assert comfy.progress and comfy.progress[-1][0] == comfy.progress[-1][1]  # download progress on the bar
+
+
+def test_model_panel_of_the_tab_downloads_into_the_host_folder(home, mirror, tmp_path, serve_ui):
+    pytest.importorskip("gradio")
+    from udw.core.paths import Roots
+    from udw.ui import UiHost
+
+    folder = tmp_path / "webui" / "models" / "udw" / "detectors"
+    client = serve_ui(UiHost("a1111", Roots(tmp_path / "out"), model_dirs={"detectors": [str(folder)]}))
+    table, status = client.predict(CASCADE, api_name="/udw_models_get")
+    rows = {r[0]: r for r in table["data"]}
+    assert rows[CASCADE][2] == str(folder / CASCADE / f"{CASCADE}.xml") and rows[CASCADE][3] == "MIT"
+    assert "downloaded" in status and (folder / CASCADE / f"{CASCADE}.xml").is_file()

@@ -16,7 +16,7 @@ from ..core.manifest import MANIFEST_NAME
 SKIP_TABLES = {"stage_runs", "sqlite_sequence"}                 # one row per run: ids and times
 TIME_COLUMNS = {"finished", "started", "at", "added", "created", "mtime"}
 TIME_KEYS = ("seconds", "elapsed")
-RUN_KEYS = {"run", "run_id"}                                       # which run wrote it, not what it found
+RUN_KEYS = {"run", "run_id", "time"}                               # which run wrote it and when
 
 
 def _clean(value: Any) -> Any:
