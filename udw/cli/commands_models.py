@@ -81,7 +81,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         where = f"installed: {r.path} ({r.origin})" if r.installed else f"not installed (get puts it in {r.install_to})"
-        print(f"{r.name:<36} {r.kind:<11} {r.licence:<18} {where}\n{"":<36} source: {r.source}")
+        print(f"{r.name:<36} {r.kind:<11} {r.licence:<18} {where}\n{'':<36} source: {r.source}")
     print("\nfetch one: udw models get NAME   (UDW_MODEL_MIRROR=URL: from URL/NAME/FILE)")
     return 0
 
