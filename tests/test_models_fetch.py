@@ -4,6 +4,7 @@ with no ../shared gets the cascade and `udw demo` then finds faces."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -131,9 +132,12 @@ def test_every_catalogue_model_has_a_public_source_and_licence():
 def fresh_venv(tmp_path_factory):
     """`pip install .` of this repository into a new venv (the registry's packages, no ../shared)."""
     root = tmp_path_factory.mktemp("fresh")
+    source = root / "src"  # a copy: pip builds in the source tree, and a user's clone has no ../shared
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "tests",
+                                                                "__pycache__", "demo-out"))
     venv.EnvBuilder(with_pip=True).create(root / "venv")
     py = root / "venv" / "bin" / "python"
-    done = subprocess.run([str(py), "-m", "pip", "install", "-q", str(REPO)], capture_output=True, text=True,
+    done = subprocess.run([str(py), "-m", "pip", "install", "-q", str(source)], capture_output=True, text=True,
                           cwd=root)
     if done.returncode:
         pytest.skip(f"pip install . failed here (registry unreachable?): {done.stderr[-500:]}")
