@@ -3,6 +3,7 @@
 // parameters. Callbacks are chained, never replaced; text from the server goes in as textContent.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
+import { growNode } from "./udw_layout.js";
 
 const CSS = `
 .udwg{display:grid;grid-template-columns:repeat(auto-fill,minmax(96px,1fr));grid-auto-rows:max-content;gap:4px;overflow-y:auto;
@@ -143,7 +144,12 @@ app.registerExtension({
     const executed = nodeType.prototype.onExecuted;
     nodeType.prototype.onExecuted = function (message) {
       const result = executed?.apply(this, arguments);
-      if (this.udwGallery && message?.udw_gallery) render(this.udwGallery, message.udw_gallery);
+      if (this.udwGallery && message?.udw_gallery) {
+        render(this.udwGallery, message.udw_gallery);
+        // a node loaded small from a workflow grows so that several images show at a readable size
+        if (message.udw_gallery.length > 1) growNode(this, 520, 520);
+        this.setDirtyCanvas?.(true, true);
+      }
       return result;
     };
   },

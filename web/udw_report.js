@@ -3,10 +3,12 @@
 // in amber at the top and the node turns amber, so a skipped step is seen without reading.
 // One feature per file; the existing onExecuted callback is chained, never replaced.
 import { app } from "../../scripts/app.js";
+import { growNode } from "./udw_layout.js";
 
 const WIDGET = "udw_report";
 const LINE_PX = 17;
 const MAX_PX = 420; // longer reports scroll inside the panel
+const MARGIN = 10;
 const WARN = { color: "#8a5a00", bgcolor: "#4a3510" };
 const CSS = `
 .udw-report{font:12px/${LINE_PX}px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#e4e4e4;
@@ -48,7 +50,8 @@ function fill(panel, text, warnings) {
     panel.append(line(row, inWarning ? "udw-warn" : ""));
   }
   const rows = text.split("\n").length + (skipped.length ? 1.4 : 0);
-  return Math.min(MAX_PX, Math.ceil(rows * LINE_PX + 16));
+  // + padding and border of the panel, + the margin ComfyUI keeps around a DOM widget (10 px a side)
+  return Math.min(MAX_PX, Math.ceil(rows * LINE_PX + 16)) + 2 * MARGIN;
 }
 
 function markNode(node, warned) {
@@ -69,7 +72,7 @@ function showReport(node, text, warnings) {
     panel.className = "udw-report";
     panel.dataset.udw = "report";
     widget = node.addDOMWidget(WIDGET, "udw-report", panel, {
-      serialize: false, hideOnZoom: false,
+      serialize: false, hideOnZoom: false, margin: MARGIN,
       getMinHeight: () => widget.udwHeight ?? 40, getMaxHeight: () => widget.udwHeight ?? 40 });
     widget.serialize = false;
     widget.serializeValue = () => undefined;
@@ -78,8 +81,8 @@ function showReport(node, text, warnings) {
   widget.value = text;
   markNode(node, warnings.length > 0);
   const widest = Math.max(...text.split("\n").map((r) => r.length));
-  const width = Math.max(node.size[0], Math.min(760, Math.ceil(widest * 7.3 + 40)));
-  node.setSize([width, node.computeSize([width, 0])[1]]);
+  const width = Math.min(720, Math.ceil(widest * 7.3 + 40));
+  growNode(node, width, node.computeSize([Math.max(width, node.size[0]), 0])[1]);
   node.setDirtyCanvas?.(true, true);
 }
 
