@@ -8,7 +8,7 @@ from ..udw.dataset.ingest import MODES, import_images
 from ..udw.gallery.grid import dataset_grid
 from .gallery_nodes import dataset_entries
 from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input, input_roots,
-                   path_error, to_image_batch)
+                   path_error, resolve_input, to_image_batch)
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -32,10 +32,10 @@ class UDWImportImages(DatasetStageNode):
         }, "optional": engine_input(), "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
-    def VALIDATE_INPUTS(cls, source=None, dataset=None):
-        # Linked inputs arrive as None here (known only at run time): check what is known.
-        return (path_error(input_roots(), source) or path_error(dataset_roots(), dataset, must_exist=False)
-                or True)
+    def VALIDATE_INPUTS(cls, source=None):
+        # Linked inputs arrive as None (checked when it runs). One argument: ComfyUI repeats a
+        # failure against every argument declared here; `dataset` is checked when the node runs.
+        return path_error(input_roots(), source) or True
 
     @classmethod
     def IS_CHANGED(cls, source, dataset, mode, engine=None, unique_id=None):
@@ -49,7 +49,7 @@ class UDWImportImages(DatasetStageNode):
 
     def run(self, source, dataset, mode, engine=None, unique_id=None):
         try:
-            report = import_images(dataset_roots().resolve(dataset), [input_roots().resolve(source)],
+            report = import_images(resolve_input("dataset", dataset_roots(), dataset), [input_roots().resolve(source)],
                                    mode=mode, ports=comfy_ports(unique_id, engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc

@@ -153,7 +153,8 @@ class UDWDatasetImages:
 
     def run(self, dataset, tags, character, limit, size):
         f = Filter(tags=tags, character=character.strip() or None)
-        matched = browser_service().idsets(dataset).resolve(f)
+        sets = browser_service().idsets(dataset)
+        matched = sets.ordered(sets.resolve(f), "path")  # natural order of names: frame _2 before _10
         ids = [int(i) for i in matched[:limit]]
         if not ids:
             raise RuntimeError(f"no item of {dataset.root.name} matches the filter {tags!r}")

@@ -14,6 +14,15 @@ web = pytest.importorskip("aiohttp.web")
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
+
+
 @pytest.fixture
 def comfy_env(comfy, monkeypatch, tmp_path):
     monkeypatch.setenv("UDW_CACHE_DIR", str(tmp_path / "cache"))

@@ -27,7 +27,7 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
     rng = np.random.default_rng(0)
     for i in range(5):
         Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
-    graph = json.loads((REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     assert "5 added" in entry["outputs"]["1"]["text"][0]
@@ -39,7 +39,7 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
 
 
 def test_missing_path_is_a_validation_error(comfyui):
-    graph = json.loads((REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
     graph["1"]["inputs"]["source"] = "no_such_folder"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400

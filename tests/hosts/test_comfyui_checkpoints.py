@@ -149,7 +149,7 @@ def test_nodes_are_listed(server):
 
 def test_shipped_workflow_generates_an_image(server):
     url, base = server
-    api = json.loads((REPO / "workflows" / "udw_generate.api.json").read_text())
+    api = json.loads((REPO / "example_workflows" / "api" / "udw_generate.json").read_text())
     api["3"]["inputs"]["look"] = "tiny"
     api["2"]["inputs"]["lora_1"] = "udw_style.safetensors"
     api["2"]["inputs"]["strength_model_1"] = 0.7
@@ -165,7 +165,7 @@ def test_shipped_workflow_generates_an_image(server):
 
 def test_sdxl_file_is_refused_at_validation(server):
     url, _ = server
-    api = json.loads((REPO / "workflows" / "udw_generate.api.json").read_text())
+    api = json.loads((REPO / "example_workflows" / "api" / "udw_generate.json").read_text())
     api["1"]["inputs"]["ckpt_name"] = "sdxl.safetensors"
     status, body = _post(url + "/prompt", {"prompt": api})
     assert status == 400

@@ -1,6 +1,6 @@
 """The shipped workflows in the real ComfyUI frontend (headless Chromium), plus screenshots.
 
-For every `workflows/NAME.api.json` there is a UI-format twin `workflows/NAME.json` (what users
+For every `example_workflows/api/NAME.json` there is a UI-format twin `example_workflows/NAME.json` (what users
 drag onto the canvas). The frontend loads the twin and converts it back to the API format; that
 must equal the API file. With UDW_WRITE_UI_WORKFLOWS=1 the twins are (re)written from the API files
 by the frontend itself. Screenshots go to UDW_SCREENSHOT_DIR (default: the test's temp folder).
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-API_FILES = sorted((REPO / "workflows").glob("*.api.json"))
+API_FILES = sorted((REPO / "example_workflows" / "api").glob("*.json"))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def page(comfyui):
 
 
 def ui_twin(api_path: Path) -> Path:
-    return api_path.with_name(api_path.name.replace(".api.json", ".json"))
+    return api_path.parent.parent / api_path.name  # example_workflows/NAME.json beside api/NAME.json
 
 
 def api_inputs(api: dict) -> dict:
@@ -62,7 +62,7 @@ def test_ui_workflow_matches_api_workflow(page, api_path):
         twin.write_text(json.dumps(graph, indent=2) + "\n")
     assert twin.is_file(), f"{twin.name} is missing (run with UDW_WRITE_UI_WORKFLOWS=1)"
     ui = json.loads(twin.read_text())
-    assert {n["type"] for n in ui["nodes"]} == {v["class_type"] for v in api.values()}
+    assert {n["type"] for n in ui["nodes"] if n["type"] != "Note"} == {v["class_type"] for v in api.values()}
     page.evaluate("async (g) => { await window.app.loadGraphData(g); }", ui)
     converted = page.evaluate("async () => (await window.app.graphToPrompt()).output")
     assert api_inputs(converted) == api_inputs(api)
@@ -77,7 +77,7 @@ def test_run_dataset_workflow_from_the_canvas(page, comfyui):
         img = np.full((90, 160, 3), colour, np.uint8)
         img[20:70, 40 + i * 4:90 + i * 4] = 255 - colour
         Image.fromarray(img).save(folder / f"frame_{i:02d}.png")
-    ui = json.loads(ui_twin(REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    ui = json.loads(ui_twin(REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
     page.evaluate("async (g) => { await window.app.loadGraphData(g); }", ui)
     before = set(comfyui.get("/history"))
     page.evaluate("async () => { await window.app.queuePrompt(0, 1); }")

@@ -72,4 +72,4 @@ class CtrlC:
 def terminal_ports(label: str, ctrl_c: CtrlC, quiet: bool = False, **kwargs: Any) -> Ports:
     kwargs.setdefault("engine", current_engine())  # --engine of the running command
     bar = (lambda *a, **k: None) if quiet else TerminalBar(label)
-    return Ports(progress=bar, cancelled=ctrl_c, **kwargs)
+    return Ports(progress=bar, cancelled=ctrl_c, **kwargs).steady(0.0)  # the bar throttles itself

@@ -139,9 +139,15 @@ def build_dataset(dataset: Union[str, Path, Dataset], inputs: Sequence[Union[str
     return report
 
 
+class StepSkipped(UdwError):
+    """A step that has nothing to work on because an earlier step did not run."""
+
+
 def _run_step(name: str, run: Callable[[], Optional[str]], strict: bool) -> StepResult:
     try:
         text = run()
+    except StepSkipped as exc:
+        return StepResult(name, "skipped", exc.args[0], exc.hint)
     except ModelNotFound as exc:
         return StepResult(name, "failed" if strict else "skipped", f"model not on this machine: {exc.args[0]}",
                           exc.hint)
@@ -216,10 +222,19 @@ def _faces(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildRe
     return _checked(run_faces(ds, s.faces, ports=ports), " faces in ")
 
 
-def _characters(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildReport) -> str:
+def _characters(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, report: BuildReport) -> str:
     from ..characters import run_characters
 
+    faces = report.status("faces")
+    if faces and faces.status != "done" and not _has_faces(ds):  # nothing to name: say why, not "0 done"
+        raise StepSkipped("no faces to name: the faces step was " + faces.status, faces.hint)
+
     return _checked(run_characters(ds, s.characters, ports=ports), "faces: ")
+
+
+def _has_faces(ds: Dataset) -> bool:
+    with ds.db() as conn:
+        return conn.execute("SELECT 1 FROM faces LIMIT 1").fetchone() is not None
 
 
 def _export(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildReport) -> str:

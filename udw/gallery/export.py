@@ -26,6 +26,7 @@ from ..core.inputs import expand_inputs
 from ..core.manifest import MANIFEST_NAME, Dataset
 from ..core.paths import rel_posix, safe_name, within
 from ..core.ports import Ports
+from ..core.text import natural_key
 from .metadata import ImageMeta, read_metadata
 from .pages import Card, Section, render_html, render_markdown
 from .query import Filter, where
@@ -104,7 +105,7 @@ def export_gallery(source: Union[str, Path], out: Union[str, Path], group_by: st
 
 
 def _section_key(title: str):
-    return (title != "(top)", title.lower())
+    return (title != "(top)", natural_key(title))
 
 
 def _folder_entries(source: Path, out: Path, group_by: str, limit: int, link: bool):
