@@ -18,7 +18,8 @@ log = logging.getLogger("udw.ui")
 def _paragraphs(text: str) -> str:
     """Escaped text with each line of a message (and its `-> hint`) as its own line."""
     lines = [line.strip() for line in str(text).replace("\\n", "\n").splitlines() if line.strip()]
-    return "<br>".join(html.escape(line) for line in lines)
+    return "<br>".join("→ " + html.escape(line[2:].strip()) if line.startswith("->") else html.escape(line)
+                       for line in lines)
 
 
 def message_html(kind: str, title: str, text: str) -> str:
@@ -32,7 +33,12 @@ def skipped_html(lines: Iterable[str]) -> str:
     lines = [line for line in lines if line.strip()]
     if not lines:
         return ""
-    return message_html("warning", f"⚠ {len(lines)} step(s) skipped — what to do:", "\n".join(lines))
+    items = []
+    for line in lines:  # "name: skipped (why)\n -> what to do": the step's name in bold
+        name, _, rest = line.strip().partition(":")
+        items.append(f"<li><b>{html.escape(name)}</b>: {_paragraphs(rest)}</li>")
+    return (f'<div class="udw-msg udw-warning" data-udw="warning"><b>⚠ {len(lines)} step(s) skipped — what to '
+            f'do:</b><ul>{"".join(items)}</ul></div>')
 
 
 def friendly(fn: Optional[Callable[..., Any]] = None, *, status: Optional[int] = None, outputs: int = 1):

@@ -1,0 +1,114 @@
+"""Every shipped workflow, loaded into the real ComfyUI frontend and run from the canvas on a fresh install.
+
+The ComfyUI of the `comfyui` fixture starts with an empty input folder: the UDW Sample Media nodes of
+the workflows make their inputs. The models that a workflow's note asks for are put where the note
+says (tiny models built by the tests: a WD14-shaped tagger, the anime-face cascade, an SD1
+checkpoint, a ControlNet and a pose model). The Ray workflow needs `ray` in ComfyUI's Python; without
+it, the engine node's message saying so is what a user sees. Each run leaves a screenshot
+(UDW_SCREENSHOT_DIR); the canvas must show no node in error.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import poll, shots_dir
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((REPO / "example_workflows").glob("*.json"))
+GENERATE = {"pose_transfer.json", "udw_generate.json"}  # run a (tiny) Stable Diffusion
+
+
+def cached(name: str, build) -> Path:
+    folder = Path(os.environ.get("UDW_TEST_CACHE", Path.home() / ".cache" / "udw" / "test-models"))
+    path = folder / name
+    if not path.is_file():
+        build(path)
+    return path
+
+
+@pytest.fixture
+def models(comfyui, tiny_tagger, cascade_path):
+    """The models the workflows' notes ask for, in the folders the notes name."""
+    root = comfyui.base / "models"
+    tagger = root / "udw_taggers" / "wd-swinv2-tagger-v3"
+    if not tagger.is_dir():
+        tiny_tagger("v3", folder=tagger)
+    (root / "udw_detectors").mkdir(parents=True, exist_ok=True)
+    shutil.copy(cascade_path, root / "udw_detectors" / cascade_path.name)
+    return root
+
+
+@pytest.fixture
+def sd_models(models):
+    pytest.importorskip("onnx")
+    from udw.testing import tiny_sd
+    from udw.testing.tiny_controlnet import COMFY, build_controlnet
+    from udw.testing.tiny_pose import build_rtmpose
+
+    built = {"checkpoints/udw.safetensors": cached("sd1_comfy_seed1.safetensors",
+                                                   lambda p: tiny_sd.build_checkpoint(p, tiny_sd.COMFY, seed=1)),
+             "controlnet/control_v11p_sd15_openpose_fp16.safetensors": cached(
+                 "openpose_tiny_seed3.safetensors", lambda p: build_controlnet(p, COMFY, seed=3)),
+             "udw_pose/dw-ll_ucoco_384.onnx": cached(
+                 "rtmpose_skeleton17.onnx", lambda p: build_rtmpose(p, mode="skeleton", n_keypoints=17))}
+    for rel, path in built.items():
+        (models / rel).parent.mkdir(parents=True, exist_ok=True)
+        if not (models / rel).exists():
+            os.symlink(path, models / rel)
+    return models
+
+
+def has_ray() -> bool:
+    python = os.environ.get("UDW_COMFYUI_PYTHON")
+    return bool(python) and subprocess.run([python, "-c", "import ray"], capture_output=True).returncode == 0
+
+
+def shrink_generation(page) -> None:
+    """What a user on a CPU would do: a 64 px latent and 2 steps (the tiny checkpoint draws noise anyway)."""
+    page.evaluate("""() => {
+      for (const node of window.app.graph._nodes) {
+        for (const w of node.widgets || []) {
+          if (node.type === 'EmptyLatentImage' && (w.name === 'width' || w.name === 'height')) w.value = 64;
+          if (node.type === 'KSampler' && w.name === 'steps') w.value = 2;
+        }
+      }
+    }""")
+
+
+def queue_and_wait(page, comfyui, timeout: float) -> dict:
+    before = set(comfyui.get("/history"))
+    page.evaluate("async () => { await window.app.queuePrompt(0, 1); }")
+
+    def finished():
+        new = [v for k, v in comfyui.get("/history").items() if k not in before]
+        return new[0] if new and new[0]["status"].get("completed") is not None else None
+
+    return poll(finished, timeout, "the workflow's run", every=0.5)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.stem for p in WORKFLOWS])
+def test_shipped_workflow_runs_from_the_canvas(comfy_page, comfyui, models, request, path):
+    if path.name in GENERATE:
+        request.getfixturevalue("sd_models")
+    page = comfy_page
+    workflow = json.loads(path.read_text())
+    page.evaluate("async (g) => { await window.app.loadGraphData(g); }", workflow)
+    shrink_generation(page)
+    entry = queue_and_wait(page, comfyui, 1800 if path.name in GENERATE else 600)
+    # the canvas has drawn the results once every node's output arrived
+    page.wait_for_function("() => !document.querySelector('.p-toast-message-error')", timeout=5000)
+    page.screenshot(path=str(shots_dir() / f"comfyui_run_{path.stem}.png"))
+    messages = json.dumps(entry["status"].get("messages", []))[-3000:]
+    if path.stem == "dataset_import_ray" and not has_ray():
+        assert entry["status"]["status_str"] == "error" and "ray" in messages.lower(), messages
+        return
+    assert entry["status"]["status_str"] == "success", messages
+    assert entry["outputs"], "the run produced no output"
+    errors = page.evaluate("() => window.app.graph._nodes.filter(n => n.has_errors).map(n => n.type)")
+    assert errors == []
