@@ -105,6 +105,8 @@ VIEWER = """<div id="view" role="dialog" aria-modal="true"><button type="button"
 <img alt=""><div class="cap"></div><a class="full" target="_blank">open the file</a></div><script>
 (function(){var v=document.getElementById('view'),im=v.querySelector('img'),cap=v.querySelector('.cap'),
 full=v.querySelector('a.full');function close(){v.classList.remove('open');im.removeAttribute('src');}
+im.addEventListener('load',function(){var k=Math.min(innerWidth*.94/im.naturalWidth,(innerHeight-170)/im.naturalHeight,3);
+im.style.width=Math.floor(im.naturalWidth*k)+'px';im.style.height=Math.floor(im.naturalHeight*k)+'px';});
 document.querySelectorAll('figure a.img').forEach(function(a){a.addEventListener('click',function(e){
 e.preventDefault();im.src=a.getAttribute('href');full.href=a.getAttribute('href');
 cap.replaceChildren(a.parentNode.querySelector('figcaption').cloneNode(true));v.classList.add('open');});});
