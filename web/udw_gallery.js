@@ -11,7 +11,7 @@ height:100%;padding:4px;box-sizing:border-box;background:#0003;border-radius:6px
 .udwg-cell{position:relative;cursor:zoom-in;border:1px solid #fff2;border-radius:5px;overflow:hidden;background:#0005}
 .udwg-cell:hover{border-color:#8c8cff}.udwg-cell img{width:100%;aspect-ratio:1/1;object-fit:contain;display:block}
 .udwg.udwg-natural{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}
-.udwg.udwg-natural .udwg-cell img{aspect-ratio:auto;height:auto}
+.udwg.udwg-natural .udwg-cell img{aspect-ratio:auto 16/9;height:auto}
 .udwg-cell span.udwg-name{position:static;display:block;white-space:normal;overflow-wrap:anywhere;background:#0009}
 .udwg-cell span{position:absolute;left:0;right:0;bottom:0;font:11px system-ui,sans-serif;color:#eee;background:#0009;
 padding:1px 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}

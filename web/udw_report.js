@@ -9,6 +9,7 @@ const WIDGET = "udw_report";
 const LINE_PX = 17;
 const MAX_PX = 420; // longer reports scroll inside the panel
 const MARGIN = 10;
+const CHAR_PX = 7.3; // about the width of a character of the panel's 12 px monospace font
 const WARN = { color: "#8a5a00", bgcolor: "#4a3510" };
 const CSS = `
 .udw-report{font:12px/${LINE_PX}px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#e4e4e4;
@@ -35,7 +36,7 @@ function line(text, className) {
 }
 
 // The panel's lines: a heading naming the skipped steps, then the report with their lines marked.
-function fill(panel, text, warnings) {
+function fill(panel, text, warnings, width) {
   panel.replaceChildren();
   const skipped = warnings.map((w) => w.split(":")[0].trim()).filter(Boolean);
   if (skipped.length) {
@@ -49,9 +50,15 @@ function fill(panel, text, warnings) {
     if (row.startsWith("  ") && !row.startsWith("      ")) inWarning = skipped.includes(step);
     panel.append(line(row, inWarning ? "udw-warn" : ""));
   }
-  const rows = text.split("\n").length + (skipped.length ? 1.4 : 0);
-  // + padding and border of the panel, + the margin ComfyUI keeps around a DOM widget (10 px a side)
-  return Math.min(MAX_PX, Math.ceil(rows * LINE_PX + 16)) + 2 * MARGIN;
+  // its height at this width, long lines wrapped: measured on an off-screen copy, + the margin
+  // ComfyUI keeps around a DOM widget (10 px a side)
+  const probe = panel.cloneNode(true);
+  Object.assign(probe.style, { position: "fixed", left: "-10000px", top: "0", width: `${width - 2 * MARGIN}px`,
+    height: "auto", overflow: "visible" });
+  document.body.append(probe);
+  const height = probe.getBoundingClientRect().height;
+  probe.remove();
+  return Math.min(MAX_PX, Math.ceil(height) + 2) + 2 * MARGIN;
 }
 
 function markNode(node, warned) {
@@ -64,8 +71,18 @@ function markNode(node, warned) {
   }
 }
 
-function showReport(node, text, warnings) {
+// The progress previews a node sent while it ran (video frames) stay drawn over the report once it
+// is done unless removed; a node whose result has images of its own keeps those.
+function dropPreviews(node) {
+  const id = String(node.id);
+  if (app.nodePreviewImages && id in app.nodePreviewImages) delete app.nodePreviewImages[id];
+  node.imgs = undefined;
+  node.imageIndex = null;
+}
+
+function showReport(node, text, warnings, hasImages) {
   ensureStyle();
+  if (!hasImages) dropPreviews(node);
   let widget = node.widgets?.find((w) => w.name === WIDGET);
   if (!widget) {
     const panel = document.createElement("div");
@@ -77,12 +94,12 @@ function showReport(node, text, warnings) {
     widget.serialize = false;
     widget.serializeValue = () => undefined;
   }
-  widget.udwHeight = fill(widget.element, text, warnings);
+  const widest = Math.max(...text.split("\n").map((r) => r.length));
+  const width = Math.max(node.size[0], Math.min(720, Math.ceil(widest * CHAR_PX + 2 * MARGIN + 18)));
+  widget.udwHeight = fill(widget.element, text, warnings, width);
   widget.value = text;
   markNode(node, warnings.length > 0);
-  const widest = Math.max(...text.split("\n").map((r) => r.length));
-  const width = Math.min(720, Math.ceil(widest * 7.3 + 40));
-  growNode(node, width, node.computeSize([Math.max(width, node.size[0]), 0])[1]);
+  growNode(node, width, node.computeSize([width, 0])[1]);
   node.setDirtyCanvas?.(true, true);
 }
 
@@ -95,7 +112,8 @@ app.registerExtension({
       const result = onExecuted?.apply(this, arguments);
       const text = message?.text;
       if (Array.isArray(text) && text.length) {
-        showReport(this, text.join("\n"), Array.isArray(message.udw_warnings) ? message.udw_warnings : []);
+        showReport(this, text.join("\n"), Array.isArray(message.udw_warnings) ? message.udw_warnings : [],
+          Array.isArray(message.images) && message.images.length > 0);
       }
       return result;
     };
