@@ -20,6 +20,7 @@ export class UdwBrowser {
     this.root = root;
     this.io = io;
     this.pageSize = options.pageSize || 60;
+    this.popoutTop = options.popoutTop; // () => px: where the host's own bar ends (its Run button stays visible)
     this.state = { dataset: "", filter: { status: "active" }, order: "id", items: [], total: 0, offset: 0 };
     this.detail = null;
     this.seq = 0;
@@ -131,6 +132,7 @@ export class UdwBrowser {
       this.home = el("div", { text: "UDW Dataset Browser is open in a bigger window." });
       this.root.replaceWith(this.home);
       document.body.append(this.root);
+      if (this.popoutTop) this.root.style.setProperty("--udwb-pop-top", `${Math.round(this.popoutTop())}px`);
       this.root.classList.add("udwb-popout");
       this.popBtn.textContent = "⤡";
     } else {

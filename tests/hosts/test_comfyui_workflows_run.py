@@ -112,3 +112,19 @@ def test_shipped_workflow_runs_from_the_canvas(comfy_page, comfyui, models, requ
     assert entry["outputs"], "the run produced no output"
     errors = page.evaluate("() => window.app.graph._nodes.filter(n => n.has_errors).map(n => n.type)")
     assert errors == []
+
+
+def test_browser_window_leaves_the_run_button_free(comfy_page):
+    page = comfy_page
+    page.locator("button:has-text('UDW Browser'), [aria-label*='UDW Browser']").first.click()
+    page.wait_for_selector(".udwb")
+    page.click(".udwb button[title='bigger window']")
+    page.wait_for_selector(".udwb-popout")
+    window_top, run_bottom = page.evaluate("""() => {
+      const run = [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Run');
+      return [document.querySelector('.udwb-popout').getBoundingClientRect().top, run.getBoundingClientRect().bottom];
+    }""")
+    page.screenshot(path=str(shots_dir() / "comfyui_browser_window.png"))
+    assert window_top >= run_bottom
+    page.click(".udwb button[title='bigger window']")  # back into the sidebar
+    page.wait_for_selector(".udwb-popout", state="detached")
