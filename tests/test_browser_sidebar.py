@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from udw.core.manifest import Dataset
+from udw.testing.frame_datasets import frames_dataset
 
 pytest.importorskip("aiohttp")
 HERE = Path(__file__).resolve().parent
@@ -21,20 +21,12 @@ def harness_module():
     return module
 
 
-def untagged_dataset(root: Path, make_image, n: int = 14) -> None:
-    """Frames named like the extraction names them, with no tags (the tag step was skipped)."""
-    ds = Dataset.open_or_create(root)
-    with ds.transaction() as conn:
-        for i in range(1, n + 1):
-            rel = f"frames/udwdemoEP01_{i:06d}.png"
-            make_image(root / rel, i, size=(160, 90))
-            ds.add_item(conn, rel, f"k{i}", frame_index=i, width=160, height=90, status="active")
-
-
 @pytest.fixture
 def lone(comfy, make_image, tmp_path, monkeypatch):
     monkeypatch.setenv("UDW_CACHE_DIR", str(tmp_path / "cache"))
-    untagged_dataset(comfy.base / "output" / "udw" / "only_one", make_image)
+    # frames named as the extraction names them, never tagged (the tag step was skipped)
+    frames_dataset(comfy.base / "output" / "udw" / "only_one", make_image,
+                   [f"udwdemoEP01_{i:06d}" for i in range(1, 15)])
     server = harness_module().HarnessServer(comfy.routes, dataset="")  # nothing remembered
     yield server
     server.close()

@@ -4,24 +4,14 @@ steps were skipped. Screenshots: /tmp/udw-shots."""
 
 from pathlib import Path
 
-from udw.core.manifest import Dataset
 from udw.gallery.export import export_gallery
+from udw.testing.frame_datasets import frames_dataset
 
 SHOTS = Path("/tmp/udw-shots")
 
 
-def frames_dataset(root: Path, make_image, n: int = 6) -> None:
-    ds = Dataset.open_or_create(root)
-    with ds.transaction() as conn:
-        for i in range(1, n + 1):
-            rel = f"frames/EP01_{i}.png"
-            make_image(root / rel, i, size=(320, 180))
-            item = ds.add_item(conn, rel, f"k{i}", frame_index=i, width=320, height=180, status="active")
-            conn.execute("INSERT INTO tags VALUES(?,?,?,?)", (item, "1girl", "general", 0.9))
-
-
 def test_page_cards_viewer_and_skipped_steps(tmp_path, make_image, chromium):
-    frames_dataset(tmp_path / "ds", make_image)
+    frames_dataset(tmp_path / "ds", make_image, [f"EP01_{i}" for i in range(1, 7)], size=(320, 180), tags=["1girl"])
     report = export_gallery(tmp_path / "ds", tmp_path / "site", link=True,
                             notes=["faces step skipped: no face detector (put lbpcascade_animeface.xml "
                                    "into models/udw_detectors)"])

@@ -206,3 +206,12 @@ def comfy_page(comfyui):
         yield pg
         ctx.close()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def cached(name: str, build) -> Path:
+    """Deterministic test models are built once and kept in the user cache (UDW_TEST_CACHE)."""
+    folder = Path(os.environ.get("UDW_TEST_CACHE", Path.home() / ".cache" / "udw" / "test-models"))
+    path = folder / name
+    if not path.is_file():
+        build(path)
+    return path
