@@ -88,6 +88,18 @@ def queue_and_wait(page, comfyui, timeout: float) -> dict:
     return poll(finished, timeout, "the workflow's run", every=0.5)
 
 
+def settle(page, entry: dict) -> None:
+    """Wait until the canvas shows the run: every node with an output got it and its images loaded."""
+    ids = list(entry.get("outputs", {}))
+    page.wait_for_function("""(ids) => {
+      const outputs = window.app.nodeOutputs || {};
+      const got = ids.every((id) => Object.keys(outputs).some((k) => k === id || k.endsWith(':' + id)));
+      const imgs = [...document.querySelectorAll('[data-udw=thumb] img, [data-udw=report]')];
+      return got && imgs.every((el) => el.tagName !== 'IMG' || el.loading === 'lazy' || el.complete);
+    }""", arg=ids)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[p.stem for p in WORKFLOWS])
 def test_shipped_workflow_runs_from_the_canvas(comfy_page, comfyui, models, request, path):
     if path.name in GENERATE:
@@ -97,6 +109,8 @@ def test_shipped_workflow_runs_from_the_canvas(comfy_page, comfyui, models, requ
     page.evaluate("async (g) => { await window.app.loadGraphData(g); }", workflow)
     shrink_generation(page)
     entry = queue_and_wait(page, comfyui, 1800 if path.name in GENERATE else 600)
+    if "node_errors" not in entry:
+        settle(page, entry)
     page.screenshot(path=str(shots_dir() / f"comfyui_run_{path.stem}.png"))
     if path.stem == "dataset_import_ray" and not has_ray():
         # refused before it runs, on the engine node, saying what to install
