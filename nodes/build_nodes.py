@@ -58,7 +58,9 @@ class UDWBuildDataset(DatasetStageNode):
         text = report.summary()
         if report.cancelled:
             raise RuntimeError(text)
-        return {"ui": {"text": [text]}, "result": (Dataset(root), text)}
+        # skipped steps, one line each: web/udw_report.js lists them in amber and colours the node
+        skipped = [step.line().strip() for step in report.steps if step.status == "skipped"]
+        return {"ui": {"text": [text], "udw_warnings": skipped}, "result": (Dataset(root), text)}
 
 
 MAPPINGS = {"UDWBuildDataset": (UDWBuildDataset, "UDW Build Dataset")}

@@ -6,8 +6,9 @@ from ..udw.core.errors import UdwError
 from ..udw.core.manifest import Dataset
 from ..udw.dataset.ingest import MODES, import_images
 from ..udw.gallery.grid import dataset_grid
+from .gallery_nodes import dataset_entries
 from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input, input_roots,
-                   path_error, resolve_input, to_image_batch, ui_preview)
+                   path_error, resolve_input, to_image_batch)
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -118,7 +119,9 @@ class UDWDatasetPreview:
             grid = dataset_grid(dataset, limit=limit, cols=columns, cell=cell)
         except UdwError as exc:
             raise _fail(exc) from exc
-        return {"ui": ui_preview([grid], "udw_grid"), "result": (to_image_batch([grid]),)}
+        # the node shows the items one by one at a readable size (a grid of 48 squeezed into the node
+        # was unreadable); the grid stays the IMAGE output
+        return {"ui": {"udw_gallery": dataset_entries(dataset, limit)}, "result": (to_image_batch([grid]),)}
 
 
 MAPPINGS = {

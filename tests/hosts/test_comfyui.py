@@ -31,8 +31,10 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     assert "5 added" in entry["outputs"]["1"]["text"][0]
-    shown = entry["outputs"]["2"]["images"][0]
-    assert (comfyui.base / "temp" / shown["filename"]).is_file()
+    shown = entry["outputs"]["2"]["udw_gallery"]  # the items one by one, served by the browser's routes
+    assert [e["label"] for e in shown] == [f"img{i}" for i in range(5)]
+    thumb = comfyui.get(f"/udw/browser/thumb?dataset={shown[0]['dataset']}&id={shown[0]['id']}")
+    assert thumb
     assert (comfyui.base / "output" / "udw" / "sample_dataset" / "udw-manifest.sqlite").is_file()
 
 

@@ -22,6 +22,8 @@ import pytest
 
 from udw.testing import tiny_lora, tiny_sd
 
+from .conftest import cached
+
 REPO = Path(__file__).resolve().parents[2]
 COMFY = os.environ.get("UDW_COMFYUI_DIR")
 pytestmark = [pytest.mark.host, pytest.mark.skipif(not COMFY, reason="UDW_COMFYUI_DIR is not set")]
@@ -29,15 +31,6 @@ pytestmark = [pytest.mark.host, pytest.mark.skipif(not COMFY, reason="UDW_COMFYU
 
 def comfy_python() -> str:
     return os.environ.get("UDW_COMFYUI_PYTHON") or str(Path(COMFY) / ".venv" / "bin" / "python")
-
-
-def cached(name: str, build) -> Path:
-    """Deterministic test models are built once and kept in the user cache."""
-    folder = Path(os.environ.get("UDW_TEST_CACHE", Path.home() / ".cache" / "udw" / "test-models"))
-    path = folder / name
-    if not path.is_file():
-        build(path)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -251,7 +251,11 @@ def _gallery(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, report: 
     exported = report.status("export")
     source = s.export_to if exported and exported.status == "done" else ds.root
     target = Path(s.gallery_to) if s.gallery_to else ds.root / GALLERY_DIR
-    page = export_gallery(source, target, title=s.gallery_title or ds.root.name, link=True, ports=ports)
+    # the page says what it lacks: a skipped tag or faces step leaves no tags or character sections
+    skipped = [f"{step.name} step skipped: {step.summary.splitlines()[0] if step.summary else ''}".rstrip(": ")
+               + (f" ({step.hint})" if step.hint else "") for step in report.steps if step.status == "skipped"]
+    page = export_gallery(source, target, title=s.gallery_title or ds.root.name, link=True, ports=ports,
+                          notes=skipped)
     report.gallery = target.expanduser().resolve() / "index.html"
     return _checked(page)
 

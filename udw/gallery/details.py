@@ -38,8 +38,10 @@ def facets(ds: Dataset) -> dict:
             "SELECT s.id, s.path, COUNT(i.id) FROM sources s LEFT JOIN items i ON i.source_id = s.id "
             "GROUP BY s.id ORDER BY s.id LIMIT 1000")]
         clusters = conn.execute("SELECT COUNT(DISTINCT cluster) FROM items WHERE cluster IS NOT NULL").fetchone()[0]
+        # items with any tag: a tag filter on an untagged dataset can then say why nothing matches
+        tagged = conn.execute("SELECT COUNT(DISTINCT item_id) FROM tags").fetchone()[0]
     return {"statuses": statuses, "buckets": buckets, "characters": characters, "episodes": episodes,
-            "sources": sources, "clusters": clusters}
+            "sources": sources, "clusters": clusters, "tagged": tagged}
 
 
 def suggest_tags(ds: Dataset, prefix: str, limit: int) -> list[dict]:

@@ -62,8 +62,9 @@ class ExportReport:
 def export_gallery(source: Union[str, Path], out: Union[str, Path], group_by: str = "auto",
                    title: str = "", link: bool = False, limit: int = 0, tags: str = "",
                    thumb_size: int = 320, name: str = "index", cache: Optional[ThumbCache] = None,
-                   ports: Optional[Ports] = None) -> ExportReport:
-    """Write `out/<name>.html` and `out/<name>.md` for the images in `source`."""
+                   ports: Optional[Ports] = None, notes: Optional[list[str]] = None) -> ExportReport:
+    """Write `out/<name>.html` and `out/<name>.md` for the images in `source`; `notes` (such as the
+    build steps that were skipped) are shown at the top of both."""
     start = time.perf_counter()
     ports = ports or Ports()
     source, out = Path(source).expanduser().resolve(), Path(out).expanduser().resolve()
@@ -95,8 +96,9 @@ def export_gallery(source: Union[str, Path], out: Union[str, Path], group_by: st
     ordered = [sections[k] for k in sorted(sections, key=_section_key)]
     heading = title or source.name
     subtitle = f"{'Dataset' if is_dataset else 'Folder'} {source.name}"
-    write_text(report.html, render_html(heading, subtitle, ordered))
-    write_text(report.markdown, render_markdown(heading, subtitle, ordered, thumb_px=min(thumb_size, 256)))
+    write_text(report.html, render_html(heading, subtitle, ordered, notes=notes))
+    write_text(report.markdown, render_markdown(heading, subtitle, ordered, thumb_px=min(thumb_size, 256),
+                                                notes=notes))
     report.images, report.sections = len(entries), len(ordered)
     report.seconds = time.perf_counter() - start
     return report

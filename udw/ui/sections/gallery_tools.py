@@ -33,7 +33,7 @@ def build_export(host: UiHost, cache: ThumbCache) -> None:
     status = make(gr.Markdown, value="", elem_id="udw_export_status")
     preview = make(gr.Gallery, label="Preview", columns=8, height=360, allow_preview=True, elem_id="udw_export_preview")
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_export(src, dst, group_, title_, tags_, limit_, link_, progress=gr.Progress()):
         report = export_gallery(host.roots.resolve(src), host.roots.resolve(dst), group_by=group_, title=title_,
                                 link=bool(link_), limit=int(limit_ or 0), tags=tags_, cache=cache,
@@ -82,7 +82,7 @@ def build_info(host: UiHost) -> None:
                 host.send_to_txt2img(send, infotext)
             raw = make(gr.Code, label="Raw metadata (JSON)", language="json", elem_id="udw_info_raw")
 
-    @friendly
+    @friendly(status=0, outputs=3)
     def do_read(file: Any, typed: str):
         if file:
             target = Path(getattr(file, "name", file))  # gradio 3 passes a tempfile, 4+ a path

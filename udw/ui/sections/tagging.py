@@ -91,7 +91,7 @@ def build(host: UiHost) -> None:
         return (result.prompt(options), result.ratings, result.confidences(options),
                 json.dumps(result.to_json(options), ensure_ascii=False, indent=1))
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def tag_folder(path, model_name, device_name, use_int8, write_sidecars, *opts, progress=gr.Progress()):
         from ...dataset.ingest import index_in_place
         from ...tagging.stage import run_lines, tag_dataset
