@@ -6,7 +6,8 @@ Runs under ComfyUI-Manager, A1111's extension installer, or by hand (`python ins
   is pinned to its current version through a pip constraints file, so pip refuses rather than
   replacing the host's torch, numpy or gradio.
 - For onnxruntime and OpenCV, any installed variant counts (onnxruntime-gpu, opencv-python, ...);
-  only when none is present is the CPU variant installed.
+  only when none is present is the CPU variant installed, within the versions that fit the host's
+  numpy, protobuf and Python (so pip picks one at once instead of backtracking through releases).
 """
 
 from __future__ import annotations
@@ -28,6 +29,29 @@ VARIANTS = {
     "opencv": ["opencv-python-headless", "opencv-python", "opencv-contrib-python",
                "opencv-contrib-python-headless"],
 }
+
+
+# What onnxruntime releases need, from their published metadata: 1.19 is the first built against
+# numpy 2; 1.25 needs Python >= 3.11; 1.27 needs protobuf >= 4.25.8 (A1111 pins protobuf 3.20).
+# 1.17 is the oldest that runs the v3 WD taggers with a batch.
+ORT_MIN = (1, 17)
+
+
+def onnxruntime_requirement(have: dict[str, str], python: tuple = sys.version_info[:2]) -> str:
+    """`onnxruntime>=A,<B` for the versions that can install next to the host's packages."""
+    low, high = ORT_MIN, None
+    if _version(have.get("numpy", "0")) >= (2,):
+        low = max(low, (1, 19))
+    if python < (3, 11):
+        high = (1, 25)
+    if "protobuf" in have and _version(have["protobuf"]) < (4, 25, 8):
+        high = min(high or (1, 27), (1, 27))
+    spec = f"onnxruntime>={low[0]}.{low[1]}"
+    return spec + (f",<{high[0]}.{high[1]}" if high else "")
+
+
+def _version(text: str) -> tuple:
+    return tuple(int(p) for p in re.findall(r"\d+", text.split("+")[0])[:3])
 
 
 def _norm(name: str) -> str:
@@ -79,7 +103,7 @@ def missing(reqs: list[str], have: dict[str, str]) -> list[str]:
                   "host already has (upgrade it yourself if you are sure)", flush=True)
     for group in VARIANTS.values():
         if not any(_norm(v) in have for v in group):
-            todo.append(group[0])
+            todo.append(onnxruntime_requirement(have) if group[0] == "onnxruntime" else group[0])
     return todo
 
 

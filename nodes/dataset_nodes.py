@@ -6,8 +6,9 @@ from ..udw.core.errors import UdwError
 from ..udw.core.manifest import Dataset
 from ..udw.dataset.ingest import MODES, import_images
 from ..udw.gallery.grid import dataset_grid
+from .gallery_nodes import dataset_entries
 from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input, input_roots,
-                   path_error, to_image_batch, ui_preview)
+                   path_error, resolve_input, to_image_batch)
 
 
 def _fail(exc: UdwError) -> RuntimeError:
@@ -31,10 +32,10 @@ class UDWImportImages(DatasetStageNode):
         }, "optional": engine_input(), "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
-    def VALIDATE_INPUTS(cls, source=None, dataset=None):
-        # Linked inputs arrive as None here (known only at run time): check what is known.
-        return (path_error(input_roots(), source) or path_error(dataset_roots(), dataset, must_exist=False)
-                or True)
+    def VALIDATE_INPUTS(cls, source=None):
+        # Linked inputs arrive as None (checked when it runs). One argument: ComfyUI repeats a
+        # failure against every argument declared here; `dataset` is checked when the node runs.
+        return path_error(input_roots(), source) or True
 
     @classmethod
     def IS_CHANGED(cls, source, dataset, mode, engine=None, unique_id=None):
@@ -48,12 +49,12 @@ class UDWImportImages(DatasetStageNode):
 
     def run(self, source, dataset, mode, engine=None, unique_id=None):
         try:
-            report = import_images(dataset_roots().resolve(dataset), [input_roots().resolve(source)],
+            report = import_images(resolve_input("dataset", dataset_roots(), dataset), [input_roots().resolve(source)],
                                    mode=mode, ports=comfy_ports(unique_id, engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
         ds = Dataset(dataset_roots().resolve(dataset))
-        text = report.summary() + "".join(f"\nskipped {p}: {r.splitlines()[0]}" for p, r in report.failed)
+        text = report.summary()  # names every file that could not be imported
         return {"ui": {"text": [text]}, "result": (ds, text)}
 
 
@@ -118,7 +119,9 @@ class UDWDatasetPreview:
             grid = dataset_grid(dataset, limit=limit, cols=columns, cell=cell)
         except UdwError as exc:
             raise _fail(exc) from exc
-        return {"ui": ui_preview([grid], "udw_grid"), "result": (to_image_batch([grid]),)}
+        # the node shows the items one by one at a readable size (a grid of 48 squeezed into the node
+        # was unreadable); the grid stays the IMAGE output
+        return {"ui": {"udw_gallery": dataset_entries(dataset, limit)}, "result": (to_image_batch([grid]),)}
 
 
 MAPPINGS = {

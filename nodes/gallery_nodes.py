@@ -50,6 +50,13 @@ def register_routes() -> bool:
     return True
 
 
+def dataset_entries(ds, limit: int) -> list[dict]:
+    """The first `limit` active items as entries of the node's gallery (web/udw_gallery.js): shown at
+    their own aspect through the browser's thumbnail route, enlarged on a click with their tags."""
+    return [{"dataset": str(ds.root), "id": int(item.id), "label": Path(item.path).stem}
+            for item in ds.items(status="active", limit=max(1, limit))]
+
+
 def _next_folder(base: Path, prefix: str) -> Path:
     """`prefix_00001`, `prefix_00002`, ... like ComfyUI's own counters (never reuses a folder)."""
     pattern = re.compile(re.escape(prefix) + r"_(\d{5})$")
@@ -146,7 +153,8 @@ class UDWDatasetImages:
 
     def run(self, dataset, tags, character, limit, size):
         f = Filter(tags=tags, character=character.strip() or None)
-        matched = browser_service().idsets(dataset).resolve(f)
+        sets = browser_service().idsets(dataset)
+        matched = sets.ordered(sets.resolve(f), "path")  # natural order of names: frame _2 before _10
         ids = [int(i) for i in matched[:limit]]
         if not ids:
             raise RuntimeError(f"no item of {dataset.root.name} matches the filter {tags!r}")

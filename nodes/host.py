@@ -18,6 +18,7 @@ import folder_paths
 from ..udw.core.errors import BadInput
 from ..udw.core.paths import Roots
 from ..udw.core.ports import Ports
+from ..udw.models.fetch import auto_download_enabled
 
 CATEGORY = "UDW Studio"
 DATASET_TYPE = "UDW_DATASET"
@@ -55,7 +56,8 @@ def input_roots() -> Roots:
 
 
 def comfy_ports(node_id: Optional[str] = None, **kwargs: Any) -> Ports:
-    """Progress onto ComfyUI's progress bar (with optional preview), cancel from its interrupt."""
+    """Progress onto ComfyUI's progress bar (with optional preview; never backwards, at most 10
+    updates a second), cancel from its interrupt, downloads as the user's setting says."""
     bar: dict[str, comfy.utils.ProgressBar] = {}
 
     def progress(done: int, total: int, preview: Any = None) -> None:
@@ -67,7 +69,8 @@ def comfy_ports(node_id: Optional[str] = None, **kwargs: Any) -> Ports:
             shown = ("JPEG", img, 512)
         bar["bar"].update_absolute(done, max(total, 1), shown)
 
-    return Ports(progress=progress, cancelled=comfy.model_management.processing_interrupted, **kwargs)
+    kwargs.setdefault("allow_download", auto_download_enabled())  # models arrive on first use (UDW_AUTO_DOWNLOAD=0: off)
+    return Ports(progress=progress, cancelled=comfy.model_management.processing_interrupted, **kwargs).steady()
 
 
 def to_image_batch(images: Iterable[Any]) -> torch.Tensor:
@@ -106,6 +109,14 @@ def path_error(roots: Roots, value: str, must_exist: bool = True) -> Optional[st
     if must_exist and not (path.exists() or any(c in value for c in "*?[")):
         return f"{value}: no such file or folder (looked in {path})"
     return None
+
+
+def resolve_input(name: str, roots: Roots, value: str, must_exist: bool = False) -> Path:
+    """A path input resolved when the node runs; a bad one raises an error naming the input."""
+    err = path_error(roots, value, must_exist)
+    if err:
+        raise RuntimeError(f"{name}: {err}")
+    return roots.resolve(value)
 
 
 def register_model_folder(kind: str) -> list[str]:

@@ -162,7 +162,8 @@ def file_thumb(svc: BrowserService, data: dict) -> Path:
 
 def file_meta(svc: BrowserService, data: dict):
     meta = read_metadata(_comfy_file(svc, data))
-    return {**meta.to_dict(), "infotext": meta.info.to_infotext() if meta.info else "", "raw": meta.raw_json(60_000)}
+    return {**meta.to_dict(), "infotext": meta.info.to_infotext() if meta.info else "",
+            "notes": meta.info.detail_lines() if meta.info else [], "raw": meta.raw_json(60_000)}  # LoRAs, passes
 
 
 ROUTES = [

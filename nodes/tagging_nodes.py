@@ -11,6 +11,8 @@ import folder_paths
 
 from ..udw.core.errors import ModelNotFound, UdwError
 from ..udw.core.ports import Ports
+from ..udw.models.fetch import auto_download_enabled, can_download
+from ..udw.models.registry import get_spec, known_specs
 from ..udw.tagging import DEFAULT_MODEL, TagOptions, list_local, open_tagger, parse_tag_list, resolve, tag_arrays
 from ..udw.tagging.model import DEVICES
 from ..udw.tagging.stage import run_lines, tag_dataset
@@ -30,9 +32,9 @@ def tagger_dirs() -> list[str]:
     return list(dict.fromkeys(dirs))
 
 
-def _ports(unique_id=None, device="auto", allow_download=False) -> Ports:
+def _ports(unique_id=None, device="auto", allow_download=True) -> Ports:
     return comfy_ports(unique_id, model_dirs={"taggers": tagger_dirs()}, providers=DEVICES.get(device),
-                       allow_download=allow_download)
+                       allow_download=allow_download and auto_download_enabled())
 
 
 def _options(general_threshold, character_threshold, general_mcut, character_mcut, exclude_tags, max_tags,
@@ -43,13 +45,18 @@ def _options(general_threshold, character_threshold, general_mcut, character_mcu
                       escape=escape_brackets)
 
 
-def _model_error(model, allow_download=False):
-    """A validation message when the model is missing (before anything runs), else True."""
-    if model is None or allow_download:
+def _model_error(model):
+    """A validation message when the model is missing and cannot arrive on first use, else True.
+
+    Only `model` is validated: ComfyUI repeats a failure against every argument of VALIDATE_INPUTS."""
+    if model is None:
         return True
     try:
         resolve(model, Ports(model_dirs={"taggers": tagger_dirs()}))
     except ModelNotFound as exc:
+        known = model in {s.name for s in known_specs("taggers")}
+        if known and auto_download_enabled() and can_download(get_spec(model)):
+            return True  # downloads when the node runs (unless its allow_download is off: then it says so)
         return str(exc)
     return True
 
@@ -82,8 +89,9 @@ _OPTIONAL = {
                                "installed, CPU if it fails its self-check"}),
     "int8": ("BOOLEAN", {"default": False, "tooltip": "int8 dynamic quantization: about 2x faster on CPU, "
                          "slightly different scores (made once, cached)"}),
-    "allow_download": ("BOOLEAN", {"default": False, "tooltip": "download a missing SmilingWolf model "
-                                   "from the Hugging Face Hub"}),
+    "allow_download": ("BOOLEAN", {"default": True, "tooltip": "download a missing SmilingWolf model from the "
+                                   "Hugging Face Hub into models/udw_taggers on first use (UDW_AUTO_DOWNLOAD=0 "
+                                   "turns downloads off everywhere)"}),
 }
 
 
@@ -110,12 +118,12 @@ class UDWWD14Tagger:
         return inputs
 
     @classmethod
-    def VALIDATE_INPUTS(cls, model=None, device="auto", allow_download=False):
-        return _model_error(model, allow_download)
+    def VALIDATE_INPUTS(cls, model=None):
+        return _model_error(model)
 
     def run(self, image, model, general_threshold, character_threshold, general_mcut, character_mcut,
             exclude_tags, max_tags, replace_underscore, escape_brackets, drop_overlap, mask=None,
-            device="auto", int8=False, allow_download=False, unique_id=None):
+            device="auto", int8=False, allow_download=True, unique_id=None):
         options = _options(general_threshold, character_threshold, general_mcut, character_mcut, exclude_tags,
                            max_tags, replace_underscore, escape_brackets, drop_overlap)
         ports = _ports(unique_id, device, allow_download)
@@ -163,8 +171,8 @@ class UDWTagDataset(DatasetStageNode):
                 "optional": dict(_OPTIONAL), "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
-    def VALIDATE_INPUTS(cls, model=None, device="auto", allow_download=False):
-        return _model_error(model, allow_download)
+    def VALIDATE_INPUTS(cls, model=None):
+        return _model_error(model)
 
     @classmethod
     def IS_CHANGED(cls, dataset=None, **kwargs):
@@ -172,7 +180,7 @@ class UDWTagDataset(DatasetStageNode):
 
     def run(self, dataset, model, general_threshold, character_threshold, general_mcut, character_mcut,
             exclude_tags, max_tags, replace_underscore, escape_brackets, drop_overlap, write_sidecars,
-            device="auto", int8=False, allow_download=False, unique_id=None):
+            device="auto", int8=False, allow_download=True, unique_id=None):
         options = _options(general_threshold, character_threshold, general_mcut, character_mcut, exclude_tags,
                            max_tags, replace_underscore, escape_brackets, drop_overlap)
         try:

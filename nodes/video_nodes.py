@@ -16,7 +16,7 @@ from ..udw.core.manifest import Dataset
 from ..udw.video import CROSS_EPISODE, FORMATS, MODES, VIDEO_SUFFIXES, FrameSettings, extract_frames, parse_time
 from ..udw.video.iterate import iter_selected
 from .host import (CATEGORY, DatasetStageNode, comfy_ports, dataset_roots, engine_input,
-                   input_roots, path_error, to_image_batch)
+                   input_roots, path_error, resolve_input, to_image_batch)
 
 _D = FrameSettings()
 IMAGE_BATCH_LIMIT = 1024  # frames one IMAGE batch may hold (a 1080p frame is 24 MB as float32)
@@ -44,8 +44,12 @@ def _selection_inputs() -> dict:
 
 
 def _settings(**kw: Any) -> FrameSettings:
-    kw["start"] = parse_time(kw.get("start")) or 0.0
-    kw["end"] = parse_time(kw.get("end"))
+    for name in ("start", "end"):
+        try:
+            kw[name] = parse_time(kw.get(name))
+        except BadInput as exc:
+            raise BadInput(f"{name}: {exc.args[0]}", exc.hint) from exc
+    kw["start"] = kw["start"] or 0.0
     return FrameSettings(**{k: v for k, v in kw.items() if k in FrameSettings.__dataclass_fields__}).validated()
 
 
@@ -99,17 +103,11 @@ class UDWExtractFrames(DatasetStageNode):
         }, "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
-    def VALIDATE_INPUTS(cls, video=None, dataset=None, start=None, end=None):
-        if video:  # empty is fine when a VIDEO is connected (checked when it runs)
-            err = path_error(input_roots(), video)
-            if err:
-                return err
-        for value in (start, end):
-            try:
-                parse_time(value)
-            except BadInput as exc:
-                return str(exc)
-        return path_error(dataset_roots(), dataset, must_exist=False) or True
+    def VALIDATE_INPUTS(cls, video=None):
+        # One argument: ComfyUI repeats a failure against every argument declared here; dataset,
+        # start and end are checked when the node runs, by errors that name them.
+        # Empty is fine when a VIDEO is connected (checked when it runs).
+        return (path_error(input_roots(), video) if video else None) or True
 
     @classmethod
     def IS_CHANGED(cls, video="", dataset="", video_input=None, unique_id=None, engine=None, **settings):
@@ -126,7 +124,7 @@ class UDWExtractFrames(DatasetStageNode):
         try:
             sources = _video_source(video, video_input)
             settings = _settings(**kw)
-            root = dataset_roots().resolve(dataset)
+            root = resolve_input("dataset", dataset_roots(), dataset)
             report = extract_frames(root, sources, settings, comfy_ports(unique_id, engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
@@ -156,18 +154,13 @@ class UDWExtractFramesImages:
         }, "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
-    def VALIDATE_INPUTS(cls, video=None, start=None, end=None):
-        if video:
+    def VALIDATE_INPUTS(cls, video=None):
+        if video:  # one argument, so that a failure is shown once, against `video`
             err = path_error(input_roots(), video)
             if err:
                 return err
             if input_roots().resolve(video).is_dir() or any(c in video for c in "*?["):
                 return f"{video}: give one video file here (UDW Extract Frames takes folders and globs)"
-        for value in (start, end):
-            try:
-                parse_time(value)
-            except BadInput as exc:
-                return str(exc)
         return True
 
     @classmethod

@@ -59,7 +59,34 @@ def _apply_conventions(conv):
     return "set " + ", ".join(done) + " in A1111's settings"
 
 
+ROOTS_HINT = ("use a path inside them, or add its folder in Settings → UDW Studio → \"Folders UDW may read "
+              "and write\" (or the UDW_ROOTS environment variable)")
+_roots: list = []  # the tab's Roots, updated when the setting changes
+
+
+def _setting_folders() -> list[str]:
+    text = getattr(getattr(shared, "opts", None), "udw_roots", "") or ""
+    return [p.strip() for p in re.split(r"[;\n]", text) if p.strip()]
+
+
+def _make_roots() -> Roots:
+    outputs = os.path.join(data_path, "outputs", "udw")
+    os.makedirs(outputs, exist_ok=True)
+    roots = Roots.from_env(outputs, data_path, *_setting_folders())
+    roots.hint = ROOTS_HINT
+    return roots
+
+
+def _update_roots():
+    """The setting changed: the open tab resolves paths against the new folders at once."""
+    for roots in _roots:
+        roots.folders = _make_roots().folders
+
+
 def _on_ui_settings():
+    shared.opts.add_option("udw_roots", shared.OptionInfo(
+        "", "Folders UDW may read and write besides outputs/udw and the webui folder (episodes, pictures; "
+            "separate with ;)", section=SECTION, onchange=_update_roots))
     shared.opts.add_option("udw_auto_conventions", shared.OptionInfo(
         True, "Apply UDW conventions (clip skip 2) when a UDW checkpoint is loaded", section=SECTION))
     shared.opts.add_option("udw_model_pattern", shared.OptionInfo(
@@ -81,8 +108,6 @@ def _on_model_loaded(sd_model):
 
 
 def _host() -> UiHost:
-    outputs = os.path.join(data_path, "outputs", "udw")
-    os.makedirs(outputs, exist_ok=True)
     forge = hasattr(shared, "forge_version") or "forge" in str(getattr(shared, "__file__", "")).lower()
     model_root = os.path.join(models_path, "udw")
     dirs = {kind: [os.path.join(model_root, kind)]
@@ -91,7 +116,7 @@ def _host() -> UiHost:
                 loras=[os.path.join(models_path, "Lora")], vae=[os.path.join(models_path, "VAE")])
     return UiHost(
         name="forge" if forge else "a1111",
-        roots=Roots.from_env(outputs, data_path),
+        roots=_new_roots(),
         model_dirs=dirs,
         host_cancelled=lambda: bool(getattr(shared.state, "interrupted", False)),
         send_to_txt2img=_send_to_txt2img if _paste_module() else None,
@@ -100,6 +125,12 @@ def _host() -> UiHost:
         a1111_api=_own_api(),
         controlnet_extension=_controlnet_extension(),
     )
+
+
+def _new_roots() -> Roots:
+    roots = _make_roots()
+    _roots[:] = [roots]
+    return roots
 
 
 def _own_api():

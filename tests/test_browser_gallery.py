@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from udw_fixtures.patience import patience
 
 from udw.core.manifest import Dataset
 from udw.core.paths import Roots
 from udw.gallery.geninfo import GenerationInfo
+from udw.gallery.passes import Lora
 from udw.gallery.meta_write import save_image
 
 pytest.importorskip("aiohttp")
@@ -35,7 +37,8 @@ def evil_dataset(root: Path, make_image, n: int) -> int:
     """The browser test dataset plus one item whose tags and embedded metadata attack the page."""
     helper("test_gallery_browser").build_dataset(root, make_image, n=n)
     ds = Dataset(root)
-    info = GenerationInfo(prompt=EVIL_PROMPT, negative="</pre><script>window.__xss=4</script>", seed=666, steps=20)
+    info = GenerationInfo(prompt=EVIL_PROMPT, negative="</pre><script>window.__xss=4</script>", seed=666, steps=20,
+                          loras=[Lora("<b>lora</b>", 0.5, 0.25, "x/<b>lora</b>.safetensors")])
     save_image(Image.new("RGB", (96, 64), (30, 160, 200)), root / "images/others/evil.png", info)
     with ds.transaction() as conn:
         item = ds.add_item(conn, "images/others/evil.png", "evil", width=96, height=64, bucket="<b>bucket</b>")
@@ -84,7 +87,7 @@ def scroll_to_end(page, total, timeout_s=60):
     """Scroll the grid down, as a user would, until all `total` tiles are there."""
     import time
 
-    deadline = time.time() + timeout_s
+    deadline = time.time() + patience(timeout_s)
     while page.locator(".udwb-tile").count() < total:
         assert time.time() < deadline, f"{page.locator('.udwb-tile').count()} of {total} tiles after scrolling"
         page.locator(".udwb-grid").evaluate("g => g.scrollTop = g.scrollHeight")
@@ -130,6 +133,7 @@ def test_route_browser_in_chromium(harness, chromium):
     page.wait_for_selector("[data-udw=detail]")
     assert page.locator(f'.udwb-chip[data-tag="{EVIL_TAG.replace(chr(34), chr(92) + chr(34))}"]').count() == 1
     assert EVIL_PROMPT in page.locator("[data-udw=meta]").inner_text()
+    assert "<b>lora</b> (0.5, text encoder 0.25)" in page.locator("[data-udw=meta]").inner_text()
     assert "<i>villain</i>" in page.locator("[data-udw=face]").inner_text()
     page.locator("[data-udw=meta] summary").click()
     assert "</pre><script>" in page.locator("[data-udw=meta-raw]").inner_text()
@@ -230,6 +234,7 @@ def test_gradio_browser_in_chromium(gradio_app, chromium):
     page.wait_for_function("document.querySelector('#udw_browser_detail').innerText.includes('evil.png')")
     detail = page.locator("#udw_browser_detail").inner_text()
     assert EVIL_TAG in detail and EVIL_PROMPT in detail and "<b>bucket</b>" in detail
+    assert "<b>lora</b> (0.5, text encoder 0.25) file x/<b>lora</b>.safetensors" in detail  # as text
     shot(page, "gradio_detail_xss.png", full=True)
     no_xss(bp)
     box = page.locator("#udw_browser_item_tags textarea").first

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from udw.samples import generate_samples
+from udw.testing.workflows import load_with_own_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,7 @@ def samples_in_input(comfy, cascade_path, monkeypatch):
 
 
 def test_shipped_build_workflow_runs_every_step(comfy, samples_in_input):
-    api = json.loads((REPO / "workflows" / "build_dataset.api.json").read_text())
+    api = load_with_own_inputs("build_dataset", refs="")
     out = comfy.run_workflow(api)
     ds, report = out["1"][0], out["1"][1]
     assert ds.root == comfy.base / "output" / "udw" / "sample_build" and ds.count() > 10
@@ -40,5 +41,5 @@ def test_turning_a_step_off_and_bad_paths(comfy, samples_in_input):
                 gallery=False, refs="", export_to="", trainer="kohya")
     (ds, report), ui = comfy.run("UDWBuildDataset", **args)
     assert "dedupe" not in report and "tag" not in report and "faces: " in report and ui["text"] == [report]
-    assert "outside" in node.VALIDATE_INPUTS(source="/etc", dataset="b")
-    assert "no such file" in node.VALIDATE_INPUTS(source="missing_folder", dataset="b")
+    assert "outside" in node.VALIDATE_INPUTS(source="/etc")
+    assert "no such file" in node.VALIDATE_INPUTS(source="missing_folder")

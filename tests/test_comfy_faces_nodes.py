@@ -7,6 +7,15 @@ import pytest
 from PIL import Image
 
 
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
+
+
 @pytest.fixture
 def comfy_faces(comfy, tiny_yolo, magenta_frame):
     """ComfyUI with the tiny detector installed as face_detect_v1.4_s, frames and references in input/."""

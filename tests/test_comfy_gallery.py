@@ -7,11 +7,22 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from udw.gallery.meta_write import save_image
 from udw.gallery.metadata import read_metadata
 
 web = pytest.importorskip("aiohttp.web")
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+
+
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
 
 
 @pytest.fixture
@@ -154,6 +165,10 @@ def test_routes_refuse_traversal(comfy_env, make_image, tmp_path):
     os.symlink(secret, comfy.base / "output" / "link")
     (comfy.base / "output" / "g").mkdir()
     make_image(comfy.base / "output" / "g" / "ok.png", 2)
+    lora = {"1": {"class_type": "LoraLoader", "inputs": {"model": ["2", 0], "clip": ["2", 1], "lora_name": "x.safetensors",
+                                                     "strength_model": 0.8, "strength_clip": 0.5}},
+            "3": {"class_type": "KSampler", "inputs": {"seed": 1, "model": ["1", 0], "positive": "a", "negative": "b"}}}
+    save_image(Image.new("RGB", (8, 8)), comfy.base / "output" / "g" / "lora.png", comfy_prompt=lora)
 
     async def flow(c):
         for params in ({"dataset": "../../.."}, {"dataset": "/etc"}, {"dataset": str(tmp_path)},
@@ -171,6 +186,8 @@ def test_routes_refuse_traversal(comfy_env, make_image, tmp_path):
         assert r.status == 200
         meta = await (await c.get("/udw/file/meta", params={"type": "output", "subfolder": "g", "filename": "ok.png"})).json()
         assert meta["format"] == "PNG" and meta["info"] is None
+        meta = await (await c.get("/udw/file/meta", params={"type": "output", "subfolder": "g", "filename": "lora.png"})).json()
+        assert "<lora:x:0.5:0.8>" in meta["infotext"] and "LoRA: x (0.8, text encoder 0.5) file x.safetensors" in meta["notes"]
         r = await c.get("/udw/file/thumb", params={"type": "output", "subfolder": "udw/ds", "filename": "udw-manifest.sqlite"})
         assert r.status == 400
     run_client(comfy, flow)

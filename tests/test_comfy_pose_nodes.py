@@ -14,6 +14,15 @@ from udw.testing.poses import figure
 onnx = pytest.importorskip("onnx")
 
 
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
+
+
 @pytest.fixture
 def pose_comfy(comfy, tmp_path, monkeypatch):
     from udw.testing.tiny_pose import build_embedder, build_rtmpose
@@ -219,7 +228,8 @@ def test_shipped_workflow_matches_the_nodes(comfy, load_workflow):
     """UDW nodes in the workflow get every required input they declare (the real run: tests/hosts)."""
     api = load_workflow("pose_transfer.api.json")
     ours = {k: v for k, v in api.items() if v["class_type"].startswith("UDW")}
-    assert {v["class_type"] for v in ours.values()} == {"UDWPoseFromImage", "UDWPoseRetarget", "UDWPoseTransfer"}
+    assert {v["class_type"] for v in ours.values()} == {"UDWPoseFromImage", "UDWPoseRetarget", "UDWPoseTransfer",
+                                                        "UDWSampleMedia"}  # the sample pictures A and B
     for node in ours.values():
         spec = comfy.nodes[node["class_type"]].INPUT_TYPES()
         assert set(spec["required"]) <= set(node["inputs"]), node["class_type"]

@@ -8,6 +8,15 @@ NODE_DEFAULTS = dict(mode="mpdecimate", dedupe=True, dedupe_change=0.005, every=
                      hi=768, lo=320, frac=0.33)
 
 
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
+
+
 def extract_inputs(**kw):
     return {"video": "", "dataset": "frames", **NODE_DEFAULTS, "cross_episode": "drop", "format": "png",
             "quality": 95, "max_frames": 0, "prefix": "", **kw}
@@ -40,8 +49,8 @@ def test_extract_a_folder_with_progress_per_video_and_previews(comfy, make_clip)
     (ds, report), ui = comfy.run("UDWExtractFrames", **extract_inputs(video="show"))
     assert ds.root == comfy.base / "output" / "udw" / "frames" and ds.count() == 15 + 9
     assert "Show - 01.mkv: 15 frames kept" in report and ui["text"] == [report]
-    totals = [total for _, total, _ in comfy.progress]
-    assert 34 in totals and 18 in totals  # each video's own frame count
+    fractions = [done / total for done, total, _ in comfy.progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1  # one bar over both videos, never back
     assert any(preview for *_, preview in comfy.progress)  # kept frames shown on the bar
     (again, report), _ = comfy.run("UDWExtractFrames", **extract_inputs(video="show"))
     assert "already done" in report and again.count() == 24
@@ -63,7 +72,10 @@ def test_validation(comfy, make_clip):
     assert ok is True
     assert "no such file" in comfy.validate("UDWExtractFrames", extract_inputs(video="nope.mkv"))
     assert "outside the allowed" in comfy.validate("UDWExtractFrames", extract_inputs(video="/etc/passwd"))
-    assert "cannot read the time" in comfy.validate("UDWExtractFrames", extract_inputs(video="c.mkv", start="1m"))
+    with pytest.raises(RuntimeError, match="start: cannot read the time"):  # checked when it runs, named
+        comfy.run("UDWExtractFrames", **extract_inputs(video="c.mkv", start="1m"))
+    with pytest.raises(RuntimeError, match="dataset: .*outside the allowed"):
+        comfy.run("UDWExtractFrames", **extract_inputs(video="c.mkv", dataset="/etc/x"))
     assert comfy.validate("UDWExtractFrames", extract_inputs(video=None)) is True  # linked input
     with pytest.raises(RuntimeError, match="no video given"):
         comfy.run("UDWExtractFrames", **extract_inputs())

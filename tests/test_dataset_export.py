@@ -172,3 +172,51 @@ def test_bad_export_settings(scene, tmp_path):
             run_export(scene, tmp_path / "x", bad)
     with pytest.raises(BadInput, match="caption extension"):
         run_export(scene, tmp_path / "x", ExportSettings(caption_ext="txt"))
+
+
+# -- issue 16, finding 3: what the trainers really do with the files ----------------------------------
+def test_written_multipliers_survive_the_trainers_flooring():
+    # 3 images at 5/3 must give 5 samples: 3 x 1.6666 = 4.9998 floors to 4 in ED2 and mgds
+    b = compute({("a",): 3, ("b",): 5})
+    a = next(r for r in b.rows if r.folder == ("a",))
+    assert a.multiplier == pytest.approx(5 / 3) and a.samples() == 5
+    assert math.floor(3 * float(a.written())) == 5 and float(a.written()) - 5 / 3 < 1e-6
+    for n, m in [(3, 5 / 3), (7, 1.142857), (997, 1.0030091), (10, 2.0), (1, 100.0), (13, 0.2308)]:
+        row = compute({("x",): n})
+        row.rows[0].multiplier = m
+        r = row.rows[0]
+        assert math.floor(n * float(r.written())) == r.samples() == round(n * m), (n, m, r.written())
+        assert r.onetrainer_samples("REPEATS") == r.samples() == r.onetrainer_samples("SAMPLES")
+
+
+def test_card_states_each_trainers_epoch_and_the_caption_ext_written(scene, tmp_path):
+    out = tmp_path / "kohya"
+    report = run_export(scene, out, ExportSettings(trainer="kohya", arrange=ArrangeSettings(weights={"others": 1.5})))
+    bal = report.arranged.balance
+    card = (out / "README.md").read_text()
+    kohya = sum(r.images * r.repeats() for r in bal.rows)
+    ed2 = math.floor(sum(r.images * float(r.written()) for r in bal.rows))
+    assert f"kohya (whole repeats per folder) {kohya}" in card and f"EveryDream2 {ed2}" in card
+    assert card.index("kohya (whole") < card.index("EveryDream2 ")  # the exported trainer first
+    assert kohya != ed2  # whole repeats change the epoch: the card must not give ED2's number for kohya
+    dump = json.loads(card.split("## Pipeline settings")[1].split("```json")[1].split("```")[0])
+    assert dump["export"]["caption_ext"] == ".caption" and dump["export"]["arrange"]["caption_ext"] == ".caption"
+    assert list(out.rglob("*.caption")) and not list(out.rglob("*.txt"))
+
+
+def test_onetrainer_never_flips_captions_that_name_positions(scene, tmp_path):
+    from udw.dataset.captions import CaptionSettings
+
+    run_export(scene, tmp_path / "ot", ExportSettings(trainer="onetrainer"))
+    concepts = json.loads((tmp_path / "ot" / "concepts.json").read_text())
+    captions = [p.read_text() for p in (tmp_path / "ot").rglob("*.txt")]
+    assert any(" fhp " in c for c in captions)  # left/right positions in the captions ...
+    assert all(c["image"]["enable_random_flip"] is False for c in concepts)  # ... so no mirrored images
+    plain = ArrangeSettings(caption=CaptionSettings(template="{count}, {general}, {tags}"))
+    run_export(scene, tmp_path / "ot2", ExportSettings(trainer="onetrainer", arrange=plain))
+    concepts = json.loads((tmp_path / "ot2" / "concepts.json").read_text())
+    assert all(c["image"]["enable_random_flip"] is True for c in concepts)
+    names_only = ArrangeSettings(caption=CaptionSettings(template="{count}, {characters}, {tags}"))
+    run_export(scene, tmp_path / "ot3", ExportSettings(trainer="onetrainer", arrange=names_only))
+    concepts = json.loads((tmp_path / "ot3" / "concepts.json").read_text())
+    assert all(c["image"]["enable_random_flip"] is False for c in concepts)  # names in reading order

@@ -13,6 +13,7 @@ from udw.core.errors import BadInput
 from udw.gallery import meta_read
 from udw.gallery.comfy_graph import summarize_api, ui_to_api
 from udw.gallery.geninfo import GenerationInfo
+from udw.gallery.passes import Lora
 from udw.gallery.infotext import format_infotext, parse
 from udw.gallery.meta_write import save_image
 from udw.gallery.metadata import read_metadata
@@ -52,7 +53,7 @@ def test_infotext_parse_matches_a1111_rules():
     info = GenerationInfo.from_infotext(INFOTEXT)
     assert (info.seed, info.steps, info.cfg, info.width, info.height) == (1234567890, 28, 6.5, 512, 768)
     assert info.sampler == "DPM++ 2M" and info.scheduler == "Karras" and info.clip_skip == 2
-    assert info.loras == [("udwStyle", 0.7)] and info.model == "udw_v1"
+    assert [(lo.name, lo.weight) for lo in info.loras] == [("udwStyle", 0.7)] and info.model == "udw_v1"
 
 
 def test_infotext_last_line_with_few_pairs_is_prompt():
@@ -71,17 +72,20 @@ def test_format_round_trip_quotes_values():
 def test_writer_and_reader_round_trip(tmp_path, suffix):
     info = GenerationInfo(prompt="1girl, 日本語 <b>", negative="lowres", seed=42, steps=20, cfg=7.0,
                           sampler="euler_ancestral", scheduler="karras", width=64, height=48,
-                          model="udw_v1", loras=[("udwStyle", 0.5)], params={"Look": "key visual"})
+                          model="udw_v1", loras=[Lora("udwStyle", 0.5)], params={"Look": "key visual"})
     graph = {"3": {"class_type": "KSampler", "inputs": {"seed": 42}}}
     path = save_image(Image.new("RGB", (64, 48), (200, 10, 10)), tmp_path / f"out{suffix}", info,
                       comfy_prompt=graph, workflow={"nodes": []})
     meta = read_metadata(path)
     assert meta.info is not None and not meta.warnings
-    assert meta.info.prompt == "1girl, 日本語 <b>" and meta.info.seed == 42 and meta.info.steps == 20
+    # JPEG/WebP carry only A1111's infotext, whose prompt holds the LoRA tag as A1111 writes it
+    want = "1girl, 日本語 <b>" + ("" if suffix == ".png" else ", <lora:udwStyle:0.5>")
+    assert meta.info.prompt == want and meta.info.seed == 42 and meta.info.steps == 20
+    assert meta.info.loras == [Lora("udwStyle", 0.5)]
     assert meta.info.source == "udw" and (meta.width, meta.height) == (64, 48)
     assert meta.comfy_prompt == graph and meta.comfy_workflow == {"nodes": []}
     if suffix == ".png":
-        assert meta.info.loras == [("udwStyle", 0.5)] and meta.info.params["Look"] == "key visual"
+        assert meta.info.loras == [Lora("udwStyle", 0.5)] and meta.info.params["Look"] == "key visual"
         # A1111 reads the same file through `parameters`
         assert parse(meta.text["parameters"])[2]["Sampler"] == "Euler a"
     else:
@@ -151,8 +155,8 @@ def test_comfy_api_graph_walk():
     assert info.prompt == "1girl, saber, ufotable" and info.negative == "lowres"
     assert (info.seed, info.steps, info.cfg, info.sampler, info.scheduler) == (987654321, 28, 6.5, "dpmpp_2m", "karras")
     assert (info.width, info.height, info.model) == (512, 768, "udw_v1.safetensors")
-    assert info.loras == [("eye.safetensors", 0.3), ("saber.safetensors", 0.8)]
-    assert info.clip_skip == 2 and len(info.samplers) == 2
+    assert info.loras == [Lora("saber", 0.8, 1.0, "saber.safetensors"), Lora("eye", 0.3, None, "eye.safetensors")]
+    assert info.clip_skip == 2 and [p.kind for p in info.passes] == ["base", "hires"]
     text = info.to_infotext()
     assert "Sampler: DPM++ 2M" in text and "Schedule type: Karras" in text and "Seed: 987654321" in text
 

@@ -83,7 +83,8 @@ def test_lora_changes_the_image_and_is_recorded(models):
     loaded = load_pipeline(models["ckpt"], loras=[LoraSpec.parse(f"{models['lora']}:1.0")])
     (image, used), = generate(loaded, params())
     assert np.abs(np.asarray(image, dtype=np.int16) - base).mean() > 0.5
-    assert list(used.loras) == ["style"] and len(used.loras["style"]) == 12
+    (lora,) = used.loras
+    assert (lora.name, lora.weight, lora.file) == ("style", 1.0, "style.safetensors") and len(lora.hash) == 12
 
 
 def test_hires_pass_doubles_the_size(models):
@@ -110,3 +111,35 @@ def test_cli_generate(models, tmp_path, capsys):
     assert rc == 0 and "wrote" in capsys.readouterr().out
     text = Image.open(tmp_path / "o" / "00000-3.png").text["parameters"]
     assert text.startswith("concept art, character sheet, 1girl") and "Steps: 1," in text
+
+
+def test_cli_generate_with_a_lora_round_trips_through_a1111(models, tmp_path, capsys):
+    """Issue 16, finding 1: `--lora style.safetensors:0.8` is in the prompt as A1111 writes it, the weight
+    and hash are kept, prompt newlines survive, and `udw meta` shows the LoRA."""
+    from udw.cli.main import main
+    from udw.gallery.metadata import read_metadata
+    from udw.testing.host_code import HostCodeMissing, a1111_loras, a1111_parsers
+
+    rc = main(["-q", "generate", "-c", str(models["ckpt"]), "--look", "concept_art", "--prompt", "1girl,\nsaber",
+               "--lora", f"{models['lora']}:0.8", "--seed", "3", "--steps", "1", "--width", "64", "--height", "64",
+               "-o", str(tmp_path / "o")])
+    assert rc == 0
+    path = tmp_path / "o" / "00000-3.png"
+    text = Image.open(path).text["parameters"]
+    prompt = text.split("\nNegative prompt:")[0]
+    assert "1girl,\nsaber" in prompt and prompt.endswith(", <lora:style:0.8>")
+    info = read_metadata(path).info
+    (lora,) = info.loras
+    assert (lora.name, lora.weight, lora.file) == ("style", 0.8, "style.safetensors") and len(lora.hash) == 12
+    assert f'Lora hashes: "style: {lora.hash}"' in text
+    capsys.readouterr()
+    main(["meta", str(path)])
+    out = capsys.readouterr().out
+    assert f"LoRA: style (0.8) file style.safetensors hash {lora.hash}" in out and "<lora:style:0.8>" in out
+    try:
+        a1111 = a1111_parsers()
+    except HostCodeMissing as exc:
+        pytest.skip(str(exc))
+    parsed = a1111.parse(text)
+    assert a1111_loras(a1111, parsed["Prompt"]) == [("style", 0.8, 0.8)] and "1girl,\nsaber" in parsed["Prompt"]
+    assert parsed["Lora hashes"] == f"style: {lora.hash}" and parsed["Seed"] == "3"

@@ -96,3 +96,17 @@ def test_refuses_what_would_replace_host_torch(host_venv, tmp_path):
     assert "nothing was changed" in result.stderr
     after = versions(py)
     assert after["torch"] == "2.1.2" and "needs-new-torch" not in after
+
+
+def test_onnxruntime_range_fits_the_host_without_backtracking():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("udw_install_script", REPO / "install.py")
+    install = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(install)
+    a1111 = {"numpy": "1.26.2", "protobuf": "3.20.0"}  # A1111 1.10.1 pins these
+    assert install.onnxruntime_requirement(a1111, (3, 10)) == "onnxruntime>=1.17,<1.25"
+    assert install.onnxruntime_requirement(a1111, (3, 11)) == "onnxruntime>=1.17,<1.27"
+    assert install.onnxruntime_requirement({"numpy": "2.1.3", "protobuf": "5.29.0"}, (3, 12)) == "onnxruntime>=1.19"
+    todo = install.missing([], {"numpy": "1.26.2", "protobuf": "3.20.0", "opencv-python": "4.8.0.76"})
+    assert todo == [install.onnxruntime_requirement({"numpy": "1.26.2", "protobuf": "3.20.0"})]

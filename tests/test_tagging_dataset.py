@@ -43,7 +43,7 @@ def test_cli_tags_a_plain_folder_in_place_and_resumes(tiny_tagger, pics, tmp_pat
                  "--json", str(tmp_path / "tags.json")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "new dataset in place (import: 8 added" in out and "tag: 7 done" in out and "1 failed" in out
+    assert "new dataset in place\nimport: 8 added" in out and "tag: 7 done" in out and "1 failed" in out
     assert "skipped p5.png" in out and "model: model.onnx" not in out and "on CPUExecutionProvider" in out
     ds = Dataset(pics)
     assert ds.count() == 8 and not db_rows(ds, "SELECT 1 FROM items WHERE path LIKE 'previews/%'")

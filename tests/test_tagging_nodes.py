@@ -19,6 +19,15 @@ DEFAULTS = dict(general_threshold=0.35, character_threshold=0.85, general_mcut=F
 pytestmark = pytest.mark.usefixtures("no_models")
 
 
+
+@pytest.fixture
+def load_workflow():
+    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
+    from udw.testing.workflows import load_with_own_inputs
+
+    return load_with_own_inputs
+
+
 @pytest.fixture
 def installed(comfy, tiny_tagger):
     """A tiny v3 tagger where the node looks: models/udw_taggers/wd-swinv2-tagger-v3/."""
@@ -82,11 +91,14 @@ def test_model_folders_of_other_wd14_packs(comfy, tiny_tagger):
         assert len(tags) == 2
 
 
-def test_missing_model_is_a_validation_error(comfy):
-    msg = comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3"})
+def test_missing_model_is_a_validation_error(comfy, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("UDW_MODEL_MIRROR", raising=False)
+    assert comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3"}) is True  # arrives on first use
+    monkeypatch.setenv("UDW_AUTO_DOWNLOAD", "0")  # the setting that turns downloads off
+    msg = comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3", "allow_download": True})
     assert "wd-vit-large-tagger-v3 (model.onnx, selected_tags.csv) is not on this machine" in msg
-    assert str(comfy.base / "models" / "udw_taggers") in msg
-    assert comfy.validate("UDWWD14Tagger", {"model": "wd-vit-large-tagger-v3", "allow_download": True}) is True
+    assert str(comfy.base / "models" / "udw_taggers") in msg and "udw models get wd-vit-large-tagger-v3" in msg
     assert comfy.validate("UDWTagDataset", {"model": None}) is True  # linked: checked when it runs
 
 

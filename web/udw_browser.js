@@ -8,6 +8,15 @@ const io = {
   url: (path) => api.apiURL(path),
 };
 
+// The bigger window opens below ComfyUI's top bar and its Run button, so a run can still be started.
+function popoutTop() {
+  const bars = [...document.querySelectorAll(".comfyui-menu, .actionbar, .comfy-menu-button-wrapper, button")]
+    .filter((el) => el.matches(".comfyui-menu, .actionbar") || el.innerText?.trim() === "Run")
+    .map((el) => el.getBoundingClientRect())
+    .filter((r) => r.height > 0 && r.top < window.innerHeight / 3);
+  return Math.max(64, ...bars.map((r) => r.bottom + 8));
+}
+
 app.registerExtension({
   name: "udw.DatasetBrowser",
   async setup() {
@@ -29,7 +38,7 @@ app.registerExtension({
         const root = document.createElement("div");
         root.style.height = "100%";
         el.replaceChildren(root);
-        browser = mountBrowser(root, io);
+        browser = mountBrowser(root, io, { popoutTop });
       },
       destroy: () => { browser?.destroy(); browser = null; },
     });

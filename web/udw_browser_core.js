@@ -20,6 +20,7 @@ export class UdwBrowser {
     this.root = root;
     this.io = io;
     this.pageSize = options.pageSize || 60;
+    this.popoutTop = options.popoutTop; // () => px: where the host's own bar ends (its Run button stays visible)
     this.state = { dataset: "", filter: { status: "active" }, order: "id", items: [], total: 0, offset: 0 };
     this.detail = null;
     this.seq = 0;
@@ -78,9 +79,11 @@ export class UdwBrowser {
     r.append(el("div", { className: "udwb-row" }, this.tagsInput, this.tagList,
       el("button", { text: "Filter", className: "udwb-primary", "data-udw": "apply",
         onclick: () => this.setFilter("tags", this.tagsInput.value) })));
-    r.append(el("div", { className: "udwb-row" }, select("status", "status"), select("bucket", "bucket"),
-      select("character", "character"), select("episode", "episode"), this.clusterInput, this.orderSel,
-      el("button", { text: "Clear", onclick: () => this.clearFilter() })));
+    const field = (text, control) => el("label", { className: "udwb-field" }, el("span", { text }), control);
+    r.append(el("div", { className: "udwb-row udwb-fields" }, field("Status", select("status", "status")),
+      field("Bucket", select("bucket", "bucket")), field("Character", select("character", "character")),
+      field("Episode", select("episode", "episode")), field("Cluster", this.clusterInput), field("Order", this.orderSel),
+      el("button", { text: "Clear filters", onclick: () => this.clearFilter() })));
 
     this.info = el("span", { "data-udw": "info" });
     this.batchBtn = el("button", { text: "Batch edit…", onclick: () => this.batchBox.toggleAttribute("hidden") });
@@ -129,6 +132,7 @@ export class UdwBrowser {
       this.home = el("div", { text: "UDW Dataset Browser is open in a bigger window." });
       this.root.replaceWith(this.home);
       document.body.append(this.root);
+      if (this.popoutTop) this.root.style.setProperty("--udwb-pop-top", `${Math.round(this.popoutTop())}px`);
       this.root.classList.add("udwb-popout");
       this.popBtn.textContent = "⤡";
     } else {
@@ -157,9 +161,12 @@ export class UdwBrowser {
       this.datasetSel.replaceChildren(el("option", { value: "", text: data.datasets.length ? "— choose a dataset —"
         : "no dataset found in " + data.roots.join(", ") }),
         ...data.datasets.map((d) => el("option", { value: d.path, text: d.label })));
-      if (data.datasets.some((d) => d.path === keep)) {
-        this.datasetSel.value = keep;
-        await this.open(keep);
+      // the remembered dataset, else the only one there is
+      const pick = data.datasets.some((d) => d.path === keep) ? keep
+        : data.datasets.length === 1 ? data.datasets[0].path : "";
+      if (pick) {
+        this.datasetSel.value = pick;
+        await this.open(pick);
       }
     } catch (err) { this.showError(err); }
   }
@@ -266,6 +273,20 @@ export class UdwBrowser {
   showInfo(ms) {
     const shown = this.grid.querySelectorAll(".udwb-tile").length;
     this.info.textContent = `${this.state.total.toLocaleString()} items · showing ${shown} · ${ms.toFixed(0)} ms`;
+    this.info.dataset.udwEmpty = this.state.total ? "" : "1";
+    if (!this.state.total) this.info.textContent = `0 items · ${this.emptyReason()}`;
+  }
+
+  // Why a filter matched nothing, in words a user can act on.
+  emptyReason() {
+    const f = this.state.filter;
+    if (f.tags && this.facets && !this.facets.tagged) {
+      return "this dataset has no tags yet, so a tag filter matches nothing: run the tag step first " +
+        "(UDW Tag Dataset, or UDW Build Dataset with tag on)";
+    }
+    const set = FILTER_KEYS.filter((k) => f[k] && !(k === "status" && f[k] === "active"));
+    return set.length ? `no item matches ${set.join(" + ")}; loosen or clear the filters`
+      : "the dataset has no active items";
   }
 
   async loadMore() {

@@ -152,7 +152,9 @@ export const detailMethods = {
     const info = m.info;
     const rows = info ? [["prompt", info.prompt], ["negative", info.negative], ["seed", info.seed ?? ""],
       ["steps", info.steps ?? ""], ["cfg", info.cfg ?? ""], ["sampler", [info.sampler, info.scheduler].filter(Boolean).join(" ")],
-      ["model", info.model || ""], ["loras", (info.loras || []).map(([n, w]) => `${n} (${w})`).join(", ")],
+      ["model", info.model || ""],
+      ["loras", (info.loras || []).map((l) => `${l.name} (${l.weight}${l.clip_weight != null ? `, text encoder ${l.clip_weight}` : ""})`).join(", ")],
+      ...(m.notes || []).filter((n) => !n.startsWith("LoRA: ")).map((n) => { const [k, ...v] = n.split(": "); return [k, v.join(": ")]; }),
       ["source", info.source]].filter(([, v]) => v !== "" && v !== null) : [["parameters", "none found"]];
     const box = this.kvSection("Generation", rows);
     box.setAttribute("data-udw", "meta");

@@ -19,7 +19,10 @@ grid-template-columns:repeat(auto-fill,minmax(var(--udwb-tile,104px),1fr));grid-
 background:#0004;display:block}
 .udwb-tile:hover,.udwb-tile.udwb-current{border-color:var(--udwb-accent)}
 .udwb-tile img{width:100%;aspect-ratio:1/1;object-fit:contain;display:block;background:#0003}
-.udwb-tile span{display:block;font-size:11px;padding:2px 6px 3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:var(--udwb-muted)}
+.udwb-tile span{display:block;font-size:11px;line-height:1.3;padding:2px 5px 3px;white-space:normal;overflow-wrap:anywhere;color:var(--udwb-muted)}
+.udwb-field{display:flex;flex-direction:column;gap:1px;font-size:11px;color:var(--udwb-muted);min-width:0}
+.udwb-fields{align-items:flex-end}
+.udwb-info[data-udw-empty="1"],.udwb-info span[data-udw-empty="1"]{color:#ffc266}
 .udwb-tile span.udwb-badge{position:absolute;top:4px;left:4px;background:#c0392bcc;color:#fff;border-radius:4px;font-size:10px;padding:1px 5px}
 .udwb-sentinel{height:1px;grid-column:1/-1}
 .udwb-batch{border:1px solid var(--udwb-line);border-radius:8px;padding:6px;display:flex;flex-direction:column;gap:6px}
@@ -44,7 +47,7 @@ padding:1px 4px 1px 8px;font-size:12px;background:linear-gradient(90deg,#7c7cff4
 .udwb-kv{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;font-size:12px}
 .udwb-kv div:nth-child(odd){color:var(--udwb-muted)}.udwb-kv div{overflow-wrap:anywhere}
 .udwb pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:11px;max-height:260px;overflow:auto;margin:4px 0 0}
-.udwb-popout{position:fixed!important;inset:3vh 3vw;z-index:9999;border:1px solid var(--udwb-line);
+.udwb-popout{position:fixed!important;inset:var(--udwb-pop-top,64px) 3vw 3vh calc(3vw + var(--udwb-pop-left,0px));z-index:9999;border:1px solid var(--udwb-line);
 border-radius:12px;box-shadow:0 10px 40px #000a;height:auto!important}
 `;
 

@@ -3,12 +3,16 @@
 // parameters. Callbacks are chained, never replaced; text from the server goes in as textContent.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
+import { growNode } from "./udw_layout.js";
 
 const CSS = `
 .udwg{display:grid;grid-template-columns:repeat(auto-fill,minmax(96px,1fr));grid-auto-rows:max-content;gap:4px;overflow-y:auto;
 height:100%;padding:4px;box-sizing:border-box;background:#0003;border-radius:6px}
 .udwg-cell{position:relative;cursor:zoom-in;border:1px solid #fff2;border-radius:5px;overflow:hidden;background:#0005}
 .udwg-cell:hover{border-color:#8c8cff}.udwg-cell img{width:100%;aspect-ratio:1/1;object-fit:contain;display:block}
+.udwg.udwg-natural{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}
+.udwg.udwg-natural .udwg-cell img{aspect-ratio:auto 16/9;height:auto}
+.udwg-cell span.udwg-name{position:static;display:block;white-space:normal;overflow-wrap:anywhere;background:#0009}
 .udwg-cell span{position:absolute;left:0;right:0;bottom:0;font:11px system-ui,sans-serif;color:#eee;background:#0009;
 padding:1px 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .udwg-empty{color:#999;font:12px system-ui,sans-serif;padding:8px;grid-column:1/-1}
@@ -21,6 +25,8 @@ white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}
 font-size:22px;cursor:pointer}.udwg-box button.udwg-prev{left:16px}.udwg-box button.udwg-next{right:16px}
 .udwg-box button.udwg-close{top:16px;right:16px}
 `;
+
+const GALLERY_NODES = ["UDWGallery", "UDWDatasetPreview"];
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -38,6 +44,24 @@ function fileQuery(entry) {
   return new URLSearchParams({ filename: entry.filename, subfolder: entry.subfolder || "", type: entry.type || "output" });
 }
 
+// Dataset items (the Dataset Preview) come by dataset and id through the browser's routes; files
+// written by the Gallery node by ComfyUI's folder type, subfolder and name.
+function urls(entry) {
+  if (entry.dataset !== undefined) {
+    const q = new URLSearchParams({ dataset: entry.dataset, id: String(entry.id) });
+    return { thumb: api.apiURL(`/udw/browser/thumb?${q}`), full: api.apiURL(`/udw/browser/image?${q}`),
+      meta: `/udw/browser/item?${q}` };
+  }
+  const q = fileQuery(entry);
+  return { thumb: api.apiURL(`/udw/file/thumb?${q}`), full: api.apiURL(`/view?${q}`), meta: `/udw/file/meta?${q}` };
+}
+
+function describe(meta) {
+  if (meta.infotext !== undefined) return [meta.infotext || "", ...(meta.notes || [])].join("\n");
+  const tags = (meta.tags || []).map((t) => (typeof t === "string" ? t : t.tag || t.name)).filter(Boolean);
+  return [meta.caption, tags.length ? `tags: ${tags.join(", ")}` : ""].filter(Boolean).join("\n");
+}
+
 function lightbox(entries, start) {
   let index = start;
   const img = el("img", { alt: "" });
@@ -53,13 +77,14 @@ function lightbox(entries, start) {
   const show = async (i) => {
     index = (i + entries.length) % entries.length;
     const entry = entries[index];
-    img.src = api.apiURL(`/view?${fileQuery(entry)}`);
+    const where = urls(entry);
+    img.src = where.full;
     label.textContent = `${entry.label || entry.filename}  (${index + 1}/${entries.length})`;
     info.textContent = "";
     try {
-      const res = await api.fetchApi(`/udw/file/meta?${fileQuery(entry)}`);
+      const res = await api.fetchApi(where.meta);
       const meta = await res.json();
-      if (entries[index] === entry) info.textContent = meta.infotext || "";
+      if (entries[index] === entry) info.textContent = describe(meta);
     } catch { /* metadata is optional */ }
   };
   const keys = (e) => {
@@ -87,10 +112,11 @@ function render(container, entries) {
     return;
   }
   entries.forEach((entry, i) => {
-    const src = api.apiURL(`/udw/file/thumb?${fileQuery(entry)}`);
+    const natural = entry.dataset !== undefined;  // frames at their own aspect, whole names below
+    container.classList.toggle("udwg-natural", natural);
     container.append(el("div", { className: "udwg-cell", title: entry.label || entry.filename, "data-udw": "thumb",
-      onclick: () => lightbox(entries, i) }, el("img", { src, loading: "lazy", alt: entry.label || "" }),
-      el("span", { text: entry.label || entry.filename })));
+      onclick: () => lightbox(entries, i) }, el("img", { src: urls(entry).thumb, loading: "lazy", alt: entry.label || "" }),
+      el("span", { className: natural ? "udwg-name" : "", text: entry.label || entry.filename })));
   });
 }
 
@@ -100,7 +126,7 @@ app.registerExtension({
     if (!document.getElementById("udwg-style")) document.head.append(el("style", { id: "udwg-style", text: CSS }));
   },
   async beforeRegisterNodeDef(nodeType, nodeData) {
-    if (nodeData?.name !== "UDWGallery") return;
+    if (!GALLERY_NODES.includes(nodeData?.name)) return;
     const created = nodeType.prototype.onNodeCreated;
     nodeType.prototype.onNodeCreated = function () {
       const result = created?.apply(this, arguments);
@@ -118,7 +144,12 @@ app.registerExtension({
     const executed = nodeType.prototype.onExecuted;
     nodeType.prototype.onExecuted = function (message) {
       const result = executed?.apply(this, arguments);
-      if (this.udwGallery && message?.udw_gallery) render(this.udwGallery, message.udw_gallery);
+      if (this.udwGallery && message?.udw_gallery) {
+        render(this.udwGallery, message.udw_gallery);
+        // a node loaded small from a workflow grows so that several images show at a readable size
+        if (message.udw_gallery.length > 1) growNode(this, 520, 520);
+        this.setDirtyCanvas?.(true, true);
+      }
       return result;
     };
   },

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import signal
 import socket
 import subprocess
@@ -148,3 +150,68 @@ def wait_history(server: Server, prompt_id: str, timeout: float = 300) -> dict:
                 return entry
         time.sleep(0.5)
     raise TimeoutError(f"prompt {prompt_id} did not finish in {timeout}s")
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def time_scale() -> float:
+    """How much longer than on an idle machine waits may take: the load per core (at least 1),
+    times UDW_TEST_TIME_SCALE for slow machines."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1) if hasattr(os, "getloadavg") else 1.0
+    return max(1.0, load) * float(os.environ.get("UDW_TEST_TIME_SCALE", "1"))
+
+
+def poll(check, timeout: float, what: str, every: float = 0.3):
+    """Call `check()` until it returns something true (returned), for at most `timeout` x time_scale()."""
+    deadline = time.time() + timeout * time_scale()
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise TimeoutError(f"{what}: not after {timeout * time_scale():.0f}s")
+        time.sleep(every)
+
+
+def shots_dir() -> Path:
+    folder = Path(os.environ.get("UDW_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "udw-shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def comfy_page(comfyui):
+    """The real ComfyUI frontend in headless Chromium (Debian's), its first template dialog closed."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    profile = tempfile.mkdtemp(prefix="udw-chromium-")
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=shutil.which("chromium"),
+                                                   headless=True, args=CHROMIUM_FLAGS,
+                                                   viewport={"width": 1600, "height": 1000})
+        ctx.set_default_timeout(120_000 * time_scale())
+        pg = ctx.new_page()
+        pg.goto(comfyui.url, wait_until="load")
+        pg.wait_for_function("window.app && window.app.graph && window.app.extensionManager")
+        # a fresh user folder opens the template dialog once the app is up: close it when it shows
+        try:
+            pg.wait_for_selector(".p-dialog", timeout=10_000 * time_scale())
+            pg.keyboard.press("Escape")
+            pg.wait_for_selector(".p-dialog", state="detached")
+        except sync_api.TimeoutError:
+            pass
+        yield pg
+        ctx.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def cached(name: str, build) -> Path:
+    """Deterministic test models are built once and kept in the user cache (UDW_TEST_CACHE)."""
+    folder = Path(os.environ.get("UDW_TEST_CACHE", Path.home() / ".cache" / "udw" / "test-models"))
+    path = folder / name
+    if not path.is_file():
+        build(path)
+    return path

@@ -27,17 +27,19 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
     rng = np.random.default_rng(0)
     for i in range(5):
         Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
-    graph = json.loads((REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     assert "5 added" in entry["outputs"]["1"]["text"][0]
-    shown = entry["outputs"]["2"]["images"][0]
-    assert (comfyui.base / "temp" / shown["filename"]).is_file()
+    shown = entry["outputs"]["2"]["udw_gallery"]  # the items one by one, served by the browser's routes
+    assert [e["label"] for e in shown] == [f"img{i}" for i in range(5)]
+    thumb = comfyui.get(f"/udw/browser/thumb?dataset={shown[0]['dataset']}&id={shown[0]['id']}")
+    assert thumb
     assert (comfyui.base / "output" / "udw" / "sample_dataset" / "udw-manifest.sqlite").is_file()
 
 
 def test_missing_path_is_a_validation_error(comfyui):
-    graph = json.loads((REPO / "workflows" / "dataset_import_preview.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
     graph["1"]["inputs"]["source"] = "no_such_folder"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400

@@ -22,6 +22,8 @@ import pytest
 
 from udw.testing import tiny_lora, tiny_sd
 
+from .conftest import cached
+
 REPO = Path(__file__).resolve().parents[2]
 COMFY = os.environ.get("UDW_COMFYUI_DIR")
 pytestmark = [pytest.mark.host, pytest.mark.skipif(not COMFY, reason="UDW_COMFYUI_DIR is not set")]
@@ -29,15 +31,6 @@ pytestmark = [pytest.mark.host, pytest.mark.skipif(not COMFY, reason="UDW_COMFYU
 
 def comfy_python() -> str:
     return os.environ.get("UDW_COMFYUI_PYTHON") or str(Path(COMFY) / ".venv" / "bin" / "python")
-
-
-def cached(name: str, build) -> Path:
-    """Deterministic test models are built once and kept in the user cache."""
-    folder = Path(os.environ.get("UDW_TEST_CACHE", Path.home() / ".cache" / "udw" / "test-models"))
-    path = folder / name
-    if not path.is_file():
-        build(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +142,7 @@ def test_nodes_are_listed(server):
 
 def test_shipped_workflow_generates_an_image(server):
     url, base = server
-    api = json.loads((REPO / "workflows" / "udw_generate.api.json").read_text())
+    api = json.loads((REPO / "example_workflows" / "api" / "udw_generate.json").read_text())
     api["3"]["inputs"]["look"] = "tiny"
     api["2"]["inputs"]["lora_1"] = "udw_style.safetensors"
     api["2"]["inputs"]["strength_model_1"] = 0.7
@@ -165,7 +158,7 @@ def test_shipped_workflow_generates_an_image(server):
 
 def test_sdxl_file_is_refused_at_validation(server):
     url, _ = server
-    api = json.loads((REPO / "workflows" / "udw_generate.api.json").read_text())
+    api = json.loads((REPO / "example_workflows" / "api" / "udw_generate.json").read_text())
     api["1"]["inputs"]["ckpt_name"] = "sdxl.safetensors"
     status, body = _post(url + "/prompt", {"prompt": api})
     assert status == 400

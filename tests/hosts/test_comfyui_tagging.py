@@ -24,7 +24,7 @@ def test_tag_images_workflow_runs(comfyui, run_prompt, tiny_tagger):
     rgba = np.zeros((64, 96, 4), np.uint8)
     rgba[16:48, 24:72] = (200, 30, 30, 255)
     Image.fromarray(rgba, "RGBA").save(comfyui.base / "input" / "udw_tag_example.png")
-    graph = json.loads((REPO / "workflows" / "tag_images.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "tag_images.json").read_text())
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     rating, line = entry["outputs"]["2"]["text"][0].split(": ", 1)
@@ -41,7 +41,7 @@ def test_tag_images_workflow_runs(comfyui, run_prompt, tiny_tagger):
 
 
 def test_missing_tagger_is_a_validation_error(comfyui):
-    graph = json.loads((REPO / "workflows" / "tag_images.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "tag_images.json").read_text())
     graph["2"]["inputs"]["model"] = "wd-eva02-large-tagger-v3"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400

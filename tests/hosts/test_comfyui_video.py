@@ -19,7 +19,7 @@ def test_extract_frames_nodes_are_listed(comfyui):
 
 def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv", shots=((8, 2, 0), (6, 3, 0), (6, 2, 0)))
-    graph = json.loads((REPO / "workflows" / "extract_frames.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "extract_frames.json").read_text())
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     report = entry["outputs"]["1"]["text"][0]
@@ -30,7 +30,7 @@ def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
 
 def test_bad_time_is_a_validation_error(comfyui, make_clip):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv")
-    graph = json.loads((REPO / "workflows" / "extract_frames.api.json").read_text())
+    graph = json.loads((REPO / "example_workflows" / "api" / "extract_frames.json").read_text())
     graph["1"]["inputs"]["start"] = "soon"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400

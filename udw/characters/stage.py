@@ -88,6 +88,7 @@ def unpack(blob: bytes) -> np.ndarray:
 
 class EmbedStage(Stage):
     name = STAGE
+    not_applicable_label = "without faces"
     batch_size = 16
 
     def __init__(self, embedder: Embedder):

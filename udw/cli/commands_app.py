@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", action="append", default=[],
                    help="folder the app may read and write (repeatable; the first is the default "
                         "for relative paths; default: ./udw-data)")
-    p.add_argument("--allow-download", action="store_true", help="allow model downloads from the Hub")
+    p.add_argument("--allow-download", action="store_true",
+                   help="allow model downloads (the default unless UDW_AUTO_DOWNLOAD=0)")
     p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("demo", help="the whole pipeline on generated sample episodes, ending in a gallery page",
@@ -47,7 +48,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         r.mkdir(parents=True, exist_ok=True)
     thumbs = default_cache_dir()
     thumbs.mkdir(parents=True, exist_ok=True)
-    host = UiHost("standalone", Roots.from_env(*roots), allow_download=args.allow_download,
+    from ..models.fetch import auto_download_enabled
+
+    host = UiHost("standalone", Roots.from_env(*roots), allow_download=args.allow_download or auto_download_enabled(),
                   thumb_dir=str(thumbs))
     blocks = build_blocks(host)
     blocks.queue()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..dataset.build import STEPS, BuildSettings, StepResult, build_dataset
+from ..dataset.build import STEPS, StepResult, build_dataset
+from ..dataset.defaults import TRAINER, BuildChoices
+from ..dataset.trainers import TRAINERS
 from .progress import CtrlC, terminal_ports
 
 
@@ -19,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", default="", help=f"comma-separated subset of {','.join(STEPS)} (default: all)")
     p.add_argument("--export", metavar="FOLDER", default=None,
                    help="also write the training folder (arranged, balanced, captioned; see udw export)")
+    p.add_argument("--trainer", choices=TRAINERS, default=TRAINER, help=f"layout of --export (default {TRAINER})")
     p.add_argument("--gallery", metavar="FOLDER", default=None,
                    help="where the gallery page goes (default DATASET/previews/gallery)")
     p.add_argument("--refs", metavar="FOLDER", default=None,
@@ -28,11 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] or None
-    settings = BuildSettings(export_to=args.export, gallery_to=args.gallery)
-    if args.refs:
-        from ..characters import CharacterSettings
-
-        settings.characters = CharacterSettings(refs=args.refs)
+    settings = BuildChoices(refs=args.refs, export_to=args.export, trainer=args.trainer,
+                            gallery_to=args.gallery).settings()
 
     def show(result: StepResult) -> None:
         print(result.line(), flush=True)

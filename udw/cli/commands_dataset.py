@@ -42,9 +42,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     with CtrlC() as ctrl_c:
         report = import_images(args.dataset, args.inputs, mode=args.mode, licence=args.licence,
                                ports=terminal_ports("import", ctrl_c, args.quiet))
-    print(report.summary())
-    for path, reason in report.failed[:20]:
-        print(f"  skipped {path}: {reason.splitlines()[0]}")
+    print(report.summary())  # names every file that could not be imported
     return 1 if report.cancelled else 0
 
 

@@ -145,7 +145,6 @@ def cmd_faces(args: argparse.Namespace) -> int:
                                                                   allow_download=args.allow_download),
                            retry_failed=args.retry_failed)
     print(report.summary())
-    _failed(report.stage.failed if report.stage else [])
     return 1 if report.cancelled else 0
 
 
@@ -161,7 +160,6 @@ def cmd_characters(args: argparse.Namespace) -> int:
                                 terminal_ports("characters", ctrl_c, args.quiet, allow_download=args.allow_download),
                                 retry_failed=args.retry_failed)
     print(report.summary())
-    _failed(report.stage.failed if report.stage else [])
     return 1 if report.cancelled else 0
 
 
@@ -199,8 +197,3 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for s in sources:
         print(f"{s['id']:>4}  {s['kind']:<6} {s['path']}  licence: {s.get('licence') or '(not set)'}")
     return 0
-
-
-def _failed(failed: list) -> None:
-    for path, reason in failed[:20]:
-        print(f"  skipped {path}: {reason.splitlines()[0]}")

@@ -79,8 +79,8 @@ def cmd_meta(args: argparse.Namespace) -> int:
             continue
         print(f"== {path} ({meta.format} {meta.width}x{meta.height})")
         print(meta.info.to_infotext() if meta.info else "(no generation parameters found)")
-        if meta.info and meta.info.loras:
-            print("LoRAs: " + ", ".join(f"{n} ({w:g})" for n, w in meta.info.loras))
+        for line in meta.info.detail_lines() if meta.info else []:
+            print(line)  # LoRA files and weights, every pass, values read from the workflow
         for w in meta.warnings:
             print(f"warning: {w}")
         if args.raw:

@@ -1,4 +1,4 @@
-"""Model verbs: inspect (and lineage), looks, generate."""
+"""Model verbs: models (list / get), inspect (and lineage), looks, generate."""
 
 from __future__ import annotations
 
@@ -13,6 +13,18 @@ from .progress import CtrlC, terminal_ports
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="the models UDW knows: installed or not, where, licence, source; get fetches one",
+                       description="list: every known model, where it is installed (or where `get` puts it), its "
+                                   "licence and source. get NAME: download it from its public source (or "
+                                   "UDW_MODEL_MIRROR/NAME/FILE) into the model folder, once.")
+    msub = p.add_subparsers(dest="models_command", metavar="list|get")
+    ls = msub.add_parser("list", help="known models and where they are")
+    ls.add_argument("--kind", help="only this kind (taggers, detectors, embedders, pose, controlnet)")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    get = msub.add_parser("get", help="download models by name into the model folder (skips installed ones)")
+    get.add_argument("names", nargs="+", metavar="NAME", help="model names (udw models list)")
+    p.set_defaults(func=cmd_models, models_command=None, kind=None, json=False)
+
     p = sub.add_parser("inspect", help="describe a checkpoint / LoRA / VAE file, and its lineage",
                        description="Architecture (SD1/SD2/SDXL, v-prediction hints, inpainting, EMA, baked VAE), "
                                    "dtype and size per component, A1111 hashes (sha256, AutoV2, legacy), "
@@ -50,6 +62,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu, cuda, ... (default: cuda if available)")
     p.add_argument("-o", "--output", default="udw-outputs", help="output folder")
     p.set_defaults(func=cmd_generate)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from ..models.status import get_model, list_status
+
+    if args.models_command == "get":
+        with CtrlC() as ctrl_c:
+            for name in args.names:
+                files = get_model(name, terminal_ports(f"download {name}", ctrl_c, args.quiet))
+                verb = "downloaded" if files.origin == "download" else "already installed"
+                print(f"{name}: {verb} at {files.first.parent}")
+        return 0
+    rows = list_status(kind=args.kind)
+    if args.json:
+        print(json.dumps([{**vars(r), "path": str(r.path or ""), "install_to": str(r.install_to)} for r in rows],
+                         indent=2))
+        return 0
+    for r in rows:
+        where = f"installed: {r.path} ({r.origin})" if r.installed else f"not installed (get puts it in {r.install_to})"
+        print(f"{r.name:<36} {r.kind:<11} {r.licence:<18} {where}\n{'':<36} source: {r.source}")
+    print("\nfetch one: udw models get NAME   (UDW_MODEL_MIRROR=URL: from URL/NAME/FILE)")
+    return 0
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

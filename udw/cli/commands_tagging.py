@@ -81,7 +81,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
             ds = Dataset(target)
         else:
             ds, added = index_in_place(target, ports)
-            print(f"{target}: new dataset in place ({added.summary()})")
+            print(f"{target}: new dataset in place")
+            print(added.summary())  # names every file that could not be taken
         report = tag_dataset(ds, args.model, options, ports, int8=args.int8, threads=args.threads,
                              batch_size=args.batch, sidecars=not args.no_sidecars, retry_failed=args.retry_failed)
     print("\n".join(run_lines(ds, report, top=12)))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable, Union
 
 from .errors import BadInput
+from .text import natural_sorted
 
 _GLOB_CHARS = set("*?[")
 
@@ -33,7 +34,7 @@ def expand_inputs(inputs: Iterable[Union[str, os.PathLike]], suffixes: set[str],
 def _expand_one(raw: str, suffixes: set[str], recursive: bool) -> list[Path]:
     text = os.path.expanduser(raw)
     if any(c in text for c in _GLOB_CHARS) and not os.path.exists(text):
-        hits = sorted(Path(p) for p in glob.glob(text, recursive=True))
+        hits = natural_sorted(Path(p) for p in glob.glob(text, recursive=True))
         files = [p for p in hits if p.is_file() and p.suffix.lower() in suffixes]
         for folder in (p for p in hits if p.is_dir()):
             files += _walk(folder, suffixes, recursive)
@@ -52,5 +53,5 @@ def _walk(folder: Path, suffixes: set[str], recursive: bool) -> list[Path]:
     if not os.access(folder, os.R_OK | os.X_OK):
         raise BadInput(f"{folder}: folder is not readable", "check its permissions")
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern)
-                  if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith("."))
+    return natural_sorted(p for p in folder.glob(pattern)  # EP01_2 before EP01_10
+                          if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith("."))

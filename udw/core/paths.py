@@ -55,6 +55,8 @@ class Roots:
         if not folders:
             raise ValueError("Roots needs at least one folder")
         self.folders = [Path(f).expanduser().resolve() for f in folders]
+        # what to do about a refused path; a host says where its users add folders
+        self.hint = "use a path inside them, or add its folder to the UDW_ROOTS environment variable"
 
     @classmethod
     def from_env(cls, *defaults: Union[str, os.PathLike], env: str = "UDW_ROOTS") -> "Roots":
@@ -78,5 +80,4 @@ class Roots:
             except BadInput:
                 continue
         allowed = ", ".join(str(f) for f in self.folders)
-        raise OutsideRoot(f"path {text!r} is outside the allowed folders ({allowed})",
-                       "use a path inside them, or add its folder to the UDW_ROOTS environment variable")
+        raise OutsideRoot(f"path {text!r} is outside the allowed folders ({allowed})", self.hint)

@@ -7,6 +7,7 @@ A1111's shared.state, Gradio's gr.Progress, or a terminal bar in the CLI.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
@@ -67,3 +68,36 @@ class Ports:
             self.progress(start + int(round(frac * span)), total, preview)
 
         return replace(self, progress=progress)
+
+    def part(self, index: int, count: int) -> "Ports":
+        """Ports for part `index` of `count` equal parts of one job (video 2 of 3 starts at 1/3, not at 0)."""
+
+        def progress(done: int, total: int, preview: Any = None) -> None:
+            total = max(total, 1)
+            self.progress(index * total + min(done, total), count * total, preview)
+
+        return replace(self, progress=progress)
+
+    def steady(self, min_interval: float = 0.1) -> "Ports":
+        """Ports whose progress never goes back and is shown at most every `min_interval` seconds
+        (the first and the final event always pass): what a host's bar should receive."""
+        return replace(self, progress=SteadyProgress(self.progress, min_interval))
+
+
+class SteadyProgress:
+    """A progress callback that drops events that would move the bar backwards or come too fast."""
+
+    def __init__(self, target: ProgressFn, min_interval: float = 0.1):
+        self.target, self.min_interval = target, min_interval
+        self.best, self.last = -1.0, float("-inf")
+
+    def __call__(self, done: int, total: int, preview: Any = None) -> None:
+        frac = done / total if total else 0.0
+        now = time.monotonic()
+        final = bool(total) and done >= total
+        if frac < self.best or (now - self.last < self.min_interval and not final and self.best >= 0):
+            return
+        if final and frac == self.best and self.last > float("-inf") and preview is None:
+            return  # the end was already shown
+        self.best, self.last = frac, now
+        self.target(done, total, preview)

@@ -29,30 +29,50 @@ from .manifest import Dataset, Item, settings_key
 from .ports import Ports
 
 
+def _said_once(path: str, reason: str) -> str:
+    first = (str(reason).splitlines() or [""])[0]
+    return first[len(path) + 2:] if first.startswith(f"{path}: ") else first  # the path is said once
+
+
 class ItemError(Exception):
     """Raised by `Stage.load`/`Stage.process` for one bad item: it is reported and skipped."""
 
 
 LOAD_ERRORS = (ItemError, OSError, ValueError)  # what a failed load() may raise for one bad item
+SHOWN_FAILURES = 20
+
+
+def failure_lines(failed: list[tuple[str, str]], limit: int = SHOWN_FAILURES) -> list[str]:
+    """One line per file a stage could not take (path and the first line of the reason), as every
+    front end prints them under the summary; past `limit`, how many more there are."""
+    lines = [f"  skipped {path}: {_said_once(path, reason)}" for path, reason in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"  ... and {len(failed) - limit} more files that could not be read")
+    return lines
 
 
 @dataclass
 class StageReport:
     stage: str
     done: int = 0
-    already_done: int = 0
+    already_done: int = 0   # items finished by an earlier run with the same settings
+    not_applicable: int = 0  # active items this stage does not work on (e.g. no faces to name)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (item path, reason)
     cancelled: bool = False
     seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
 
+    not_applicable_label: str = "not for this step"
+
     def summary(self) -> str:
         text = f"{self.stage}: {self.done} done, {self.already_done} already done"
+        if self.not_applicable:
+            text += f", {self.not_applicable} {self.not_applicable_label}"
         if self.failed:
             text += f", {len(self.failed)} failed"
         if self.cancelled:
             text += " (cancelled; run again to resume)"
-        return text + f" in {self.seconds:.1f}s"
+        return "\n".join([text + f" in {self.seconds:.1f}s", *failure_lines(self.failed)])
 
 
 class Stage:
@@ -62,6 +82,7 @@ class Stage:
     batch_size = 16
     load_threads = 2
     transient: tuple[str, ...] = ()  # attributes not sent to remote workers (set to None there)
+    not_applicable_label = "not for this step"  # how the report names items `select` leaves out
 
     def settings(self) -> dict:
         """What decides whether an earlier result is still valid (changing it redoes items)."""
@@ -119,12 +140,12 @@ def run_stage(ds: Dataset, stage: Stage, ports: Optional[Ports] = None, retry_fa
     engine = engine or ports.engine
     remote = backend(engine) if engine is not None and not engine.local else None
     key = settings_key(stage.settings())
-    report = StageReport(stage.name)
+    report = StageReport(stage.name, not_applicable_label=stage.not_applicable_label)
     start = time.perf_counter()
     todo = stage.select(ds, key, retry_failed)
     if limit is not None:
         todo = todo[:limit]
-    report.already_done = ds.count() - len(todo) if not retry_failed else 0
+    report.already_done, report.not_applicable = _earlier(ds, stage.name, key, todo)
     run_id = _start_run(ds, stage, key)
     ports.progress(0, len(todo))
     try:
@@ -204,6 +225,16 @@ def item_error_reason(exc: BaseException) -> str:
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if not isinstance(exc, ItemError) else str(exc)
+
+
+def _earlier(ds: Dataset, stage: str, key: str, todo: Sequence[int]) -> tuple[int, int]:
+    """(finished earlier with these settings, left out by the stage) among the active items not in `todo`."""
+    with ds.db() as conn:
+        rows = conn.execute("SELECT d.item_id, d.ok FROM stage_done d JOIN items i ON i.id=d.item_id "
+                            "WHERE d.stage=? AND d.settings=? AND i.status='active'", (stage, key)).fetchall()
+    pending = set(todo)
+    finished = sum(1 for item_id, _ in rows if item_id not in pending)
+    return finished, max(0, ds.count() - len(pending) - finished)
 
 
 def _start_run(ds: Dataset, stage: Stage, key: str) -> int:

@@ -24,6 +24,7 @@ from typing import Optional, Union
 from ..core.atomic import atomic_path, write_text
 from ..core.errors import BadInput, Cancelled
 from ..core.manifest import MANIFEST_NAME, Dataset
+from ..core.text import plural
 from ..core.paths import safe_name
 from ..core.ports import Ports
 from ..faces.geometry import Buckets
@@ -87,7 +88,7 @@ class ArrangeReport:
         return dict(Counter(p.folder for p in self.placed))
 
     def summary(self) -> str:
-        text = f"arranged {len(self.placed)} images into {len(self.folders())} folders in {self.out}"
+        text = f"arranged {plural(len(self.placed), 'image')} into {plural(len(self.folders()), 'folder')} in {self.out}"
         if self.removed:
             text += f" ({self.removed} stale files removed)"
         if self.cancelled:

@@ -9,10 +9,12 @@ images are seen once per epoch (the seed's generate_multiply.py), capped at `max
 With `normalise='total'` the multipliers are scaled instead so an epoch keeps the dataset's size.
 
 Trainers differ in how they read a multiplier m for a folder of n images:
-- EveryDream2 `multiply.txt` (float): every image floor(m) times, plus a random (m - floor(m)) share
-  of the folder each epoch -> n * m samples on average;
+- EveryDream2 `multiply.txt` (float): every image floor(m) times, plus fractional picks until the
+  epoch holds floor(sum of all images' multipliers) samples (data_loader.py);
 - kohya `num_repeats` (integer >= 1): round(m), n * round(m) samples;
-- OneTrainer `balancing`: REPEATS -> floor(n * m) samples, SAMPLES -> the sample count itself.
+- OneTrainer `balancing`: REPEATS -> floor(n * m) samples (mgds DiskCache), SAMPLES -> int(balancing).
+Both floors lose a sample to a multiplier written short (3 x 1.6666 = 4.9998 -> 4), so the written
+multiplier is the intended count round(n * m) over n, rounded *up* at 6 decimals (`written`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import csv
 import fnmatch
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ..core.errors import BadInput
 
 NORMALISE = ("min1", "total")
+DECIMALS = 6  # n * excess stays below one sample for folders under a million images
 
 
 @dataclass
@@ -44,15 +48,29 @@ class Row:
         """kohya num_repeats."""
         return max(1, int(round(self.multiplier)))
 
+    def samples(self) -> int:
+        """The intended samples per epoch: n * m to the nearest whole sample."""
+        return int(round(self.images * self.multiplier)) if self.multiplier > 0 else 0
+
+    def written(self) -> str:
+        """The multiplier as written for ED2 and OneTrainer: floor(n * written) == samples()."""
+        if self.images <= 0 or self.multiplier <= 0:
+            return "0"
+        scale = 10 ** DECIMALS
+        units = math.ceil(Fraction(self.samples() * scale, self.images))
+        whole, frac = divmod(units, scale)
+        return str(whole) if not frac else f"{whole}.{frac:0{DECIMALS}d}".rstrip("0")
+
     def ed2_samples(self) -> float:
+        """The ideal n * m (what the balance asks for, before any trainer rounds it)."""
         return self.images * self.multiplier
 
     def kohya_samples(self) -> int:
         return self.images * self.repeats()
 
     def onetrainer_samples(self, strategy: str = "REPEATS") -> int:
-        return int(math.floor(self.images * self.multiplier)) if strategy == "REPEATS" \
-            else int(round(self.images * self.multiplier))
+        """mgds: REPEATS -> floor(n * balancing); SAMPLES -> int(balancing)."""
+        return int(math.floor(self.images * float(self.written()))) if strategy == "REPEATS" else self.samples()
 
 
 @dataclass
@@ -63,6 +81,15 @@ class Balance:
     @property
     def images(self) -> int:
         return sum(r.images for r in self.rows)
+
+    def epoch(self, trainer: str, strategy: str = "REPEATS") -> int:
+        """Samples per epoch as `trainer` will count them from the files written."""
+        if trainer == "kohya":
+            return sum(r.kohya_samples() for r in self.rows if r.multiplier > 0)
+        if trainer == "onetrainer":
+            return sum(r.onetrainer_samples(strategy) for r in self.rows if r.multiplier > 0)
+        # EveryDream2: floor of the sum of every image's multiplier, over the whole dataset
+        return math.floor(sum(Fraction(r.written()) * r.images for r in self.rows))
 
 
 def read_weights(path: Optional[Path]) -> dict[str, float]:
@@ -158,9 +185,9 @@ def table(balance: Balance, trainer: str = "all", strategy: str = "REPEATS") -> 
                 f"OT {strategy.lower()}/epoch": str(r.onetrainer_samples(strategy))}
         lines.append([vals[c] for c in cols])
     tot = {"folder": "total", "images": str(balance.images), "share": "100%", "weight": "",
-           "ED2/epoch": f"{sum(r.ed2_samples() for r in balance.rows):.1f}", "repeats": "",
-           "kohya/epoch": str(sum(r.kohya_samples() for r in balance.rows)),
-           f"OT {strategy.lower()}/epoch": str(sum(r.onetrainer_samples(strategy) for r in balance.rows))}
+           "ED2/epoch": str(balance.epoch("everydream")), "repeats": "",
+           "kohya/epoch": str(balance.epoch("kohya")),
+           f"OT {strategy.lower()}/epoch": str(balance.epoch("onetrainer", strategy))}
     lines.append([tot[c] for c in cols])
     widths = [max(len(c), *(len(l[i]) for l in lines)) for i, c in enumerate(cols)]
     fmt = lambda vals: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(vals, widths)))

@@ -139,9 +139,15 @@ def build_dataset(dataset: Union[str, Path, Dataset], inputs: Sequence[Union[str
     return report
 
 
+class StepSkipped(UdwError):
+    """A step that has nothing to work on because an earlier step did not run."""
+
+
 def _run_step(name: str, run: Callable[[], Optional[str]], strict: bool) -> StepResult:
     try:
         text = run()
+    except StepSkipped as exc:
+        return StepResult(name, "skipped", exc.args[0], exc.hint)
     except ModelNotFound as exc:
         return StepResult(name, "failed" if strict else "skipped", f"model not on this machine: {exc.args[0]}",
                           exc.hint)
@@ -159,7 +165,8 @@ def _checked(report: Any, detail: str = "") -> str:
     lines = report.summary().splitlines() if hasattr(report, "summary") else [str(report)]
     head = re.sub(r"^[\w-]+: ", "", lines[0])  # the step's name is already on the line
     more = next((line.strip() for line in lines[1:] if detail and detail in line), "")
-    return f"{head}; {more}" if more else head
+    skipped = [line for line in lines[1:] if line.lstrip().startswith(("skipped ", "... and "))]
+    return "\n".join([f"{head}; {more}" if more else head, *skipped])  # name every file not taken
 
 
 def _frames(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildReport) -> Optional[str]:
@@ -216,10 +223,19 @@ def _faces(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildRe
     return _checked(run_faces(ds, s.faces, ports=ports), " faces in ")
 
 
-def _characters(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildReport) -> str:
+def _characters(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, report: BuildReport) -> str:
     from ..characters import run_characters
 
+    faces = report.status("faces")
+    if faces and faces.status != "done" and not _has_faces(ds):  # nothing to name: say why, not "0 done"
+        raise StepSkipped("no faces to name: the faces step was " + faces.status, faces.hint)
+
     return _checked(run_characters(ds, s.characters, ports=ports), "faces: ")
+
+
+def _has_faces(ds: Dataset) -> bool:
+    with ds.db() as conn:
+        return conn.execute("SELECT 1 FROM faces LIMIT 1").fetchone() is not None
 
 
 def _export(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, _: BuildReport) -> str:
@@ -235,7 +251,11 @@ def _gallery(ds: Dataset, inputs: list, s: BuildSettings, ports: Ports, report: 
     exported = report.status("export")
     source = s.export_to if exported and exported.status == "done" else ds.root
     target = Path(s.gallery_to) if s.gallery_to else ds.root / GALLERY_DIR
-    page = export_gallery(source, target, title=s.gallery_title or ds.root.name, link=True, ports=ports)
+    # the page says what it lacks: a skipped tag or faces step leaves no tags or character sections
+    skipped = [f"{step.name} step skipped: {step.summary.splitlines()[0] if step.summary else ''}".rstrip(": ")
+               + (f" ({step.hint})" if step.hint else "") for step in report.steps if step.status == "skipped"]
+    page = export_gallery(source, target, title=s.gallery_title or ds.root.name, link=True, ports=ports,
+                          notes=skipped)
     report.gallery = target.expanduser().resolve() / "index.html"
     return _checked(page)
 

@@ -52,8 +52,17 @@ def source_rows(ds: Dataset) -> list[list[object]]:
              s.get("licence") or "**not set**", counts.get(s["id"], 0)] for s in ds.sources()]
 
 
+def epoch_line(balance: Balance, trainer: str, strategy: str = "REPEATS") -> str:
+    """Samples per epoch as each trainer will count them, the exported trainer's first."""
+    names = {"everydream": "EveryDream2", "kohya": "kohya (whole repeats per folder)",
+             "onetrainer": f"OneTrainer ({strategy})"}
+    order = [trainer] + [t for t in names if t != trainer]
+    return "; ".join(f"{names[t]} {balance.epoch(t, strategy)}" for t in order if t in names)
+
+
 def render_card(ds: Dataset, arranged: ArrangeReport, balance: Balance, trainer: str,
-                trainer_notes: list[str], export_settings: Optional[dict] = None) -> str:
+                trainer_notes: list[str], export_settings: Optional[dict] = None,
+                strategy: str = "REPEATS") -> str:
     placed = arranged.placed
     chars = Counter(c for p in placed for c in p.meta.characters)
     buckets = Counter(p.folder[-1] for p in placed if p.folder[-1].startswith("face_height_ratio_"))
@@ -63,8 +72,7 @@ def render_card(ds: Dataset, arranged: ArrangeReport, balance: Balance, trainer:
              f"for **{md(trainer)}**.", "",
              f"- images: {len(placed)} ({sum(1 for p in placed if p.meta.item.kind == 'crop')} of them crops)",
              f"- faces: {faces}; characters: {len(chars)}",
-             f"- folders: {len(balance.rows)}; samples per epoch: {sum(r.ed2_samples() for r in balance.rows):.0f} "
-             "(EveryDream2 expectation)", ""]
+             f"- folders: {len(balance.rows)}; samples per epoch: {epoch_line(balance, trainer, strategy)}", ""]
     rows = source_rows(ds)
     lines += ["## Sources and licences", ""] + _table(
         ["source", "kind", "series", "episode", "licence / permission", "images"], rows) + [""]
@@ -77,9 +85,10 @@ def render_card(ds: Dataset, arranged: ArrangeReport, balance: Balance, trainer:
     lines += ["", "## Folders and balance", "",
               "Each folder's weight comes from the hierarchy count -> character -> bucket "
               "(each child an equal share of its parent unless weighted).", ""]
-    lines += _table(["folder", "images", "share", "weight", "kohya repeats", "samples/epoch (ED2)"],
-                    [[r.path, r.images, f"{r.probability * 100:.1f}%", f"{r.multiplier:.3f}", r.repeats(),
-                      f"{r.ed2_samples():.1f}"] for r in balance.rows])
+    lines += _table(["folder", "images", "share", "weight", "multiplier written", "samples (ED2, OneTrainer)",
+                     "kohya repeats", "samples (kohya)"],
+                    [[r.path, r.images, f"{r.probability * 100:.1f}%", f"{r.multiplier:.3f}", r.written(),
+                      r.samples(), r.repeats(), r.kohya_samples()] for r in balance.rows])
     lines += ["", "## How to train", ""] + [f"- {n}" for n in trainer_notes]
     settings = stage_settings(ds)
     if export_settings:

@@ -68,7 +68,7 @@ def run_export(dataset: Union[Dataset, str, Path], out: Union[str, Path], settin
     notes = _write_trainer(s, root, bal, ext, report)
     report.table = table(bal, s.trainer, s.strategy)
     if s.card:
-        card = render_card(ds, arranged, bal, s.trainer, notes, _plain(s))
+        card = render_card(ds, arranged, bal, s.trainer, notes, _plain(s, ext), s.strategy)
         report.files.append(write_text(root / CARD_NAME, card))
     record_files(root, report.files)
     return report
@@ -88,10 +88,15 @@ def _write_trainer(s: ExportSettings, root: Path, bal, ext: str, report: ExportR
         report.files.append(tr.write_kohya_toml(root, bal, ext, s.resolution, sep))
         return [f"kohya: `--dataset_config {root / 'dataset.toml'}` (num_repeats per folder, "
                 f"caption_extension {ext}; the TOML overrides folder names)."]
-    report.files.append(tr.write_onetrainer(root, bal, s.strategy))
+    flip = tr.flip_safe(s.arrange.caption.template)
+    report.files.append(tr.write_onetrainer(root, bal, s.strategy, flip=flip))
     return [f"OneTrainer: load `{root / 'concepts.json'}` in the concepts tab; balancing "
-            f"{s.strategy}, prompts from the `.txt` beside each image."]
+            f"{s.strategy}, prompts from the `.txt` beside each image; random flip "
+            + ("on." if flip else "off (captions name face positions or characters left to right, and "
+               "OneTrainer mirrors only the image).")]
 
 
-def _plain(s: ExportSettings) -> dict:
-    return asdict(s)
+def _plain(s: ExportSettings, ext: str) -> dict:
+    """The settings as used: the caption extension really written, also inside `arrange`."""
+    used = replace(s, caption_ext=ext, arrange=replace(s.arrange, caption_ext=ext))
+    return asdict(used)

@@ -26,6 +26,7 @@ from ..core.inputs import expand_inputs
 from ..core.manifest import IMAGE_DIR, Dataset
 from ..core.paths import rel_posix, safe_name
 from ..core.ports import Ports
+from ..core.stages import failure_lines
 
 STAGE = "import"
 MODES = ("copy", "link")
@@ -46,7 +47,7 @@ class ImportReport:
             text += f", {len(self.failed)} failed"
         if self.cancelled:
             text += " (cancelled; run again to resume)"
-        return text + f" in {self.seconds:.1f}s"
+        return "\n".join([text + f" in {self.seconds:.1f}s", *failure_lines(self.failed)])
 
 
 def import_images(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[str, Path]],
@@ -112,7 +113,7 @@ def index_in_place(folder: Union[str, Path], ports: Optional[Ports] = None) -> t
                     with Image.open(src) as im:
                         width, height = im.size
                 except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                    report.failed.append((str(src), f"cannot read image ({exc})"))
+                    report.failed.append((str(src), _unreadable(src, exc)))
                     continue
                 item_id = ds.add_item(conn, rel_posix(src, ds.root), f"file:{src.resolve()}", kind="image",
                                       source_id=source_id, width=width, height=height)
@@ -122,6 +123,18 @@ def index_in_place(folder: Union[str, Path], ports: Optional[Ports] = None) -> t
                     ports.progress(n, len(new))
     report.seconds = time.perf_counter() - start
     return ds, report
+
+
+def _unreadable(src: Path, exc: Exception) -> str:
+    """Why a file is not a picture we can take, in words a user can act on."""
+    if isinstance(exc, Image.DecompressionBombError):
+        return f"too many pixels to open safely (decompression bomb?): {exc}"
+    try:
+        if src.stat().st_size == 0:
+            return "empty file (0 bytes)"
+    except OSError:
+        pass
+    return f"not a readable image ({exc})"
 
 
 def _import_one(ds: Dataset, conn: sqlite3.Connection, src: Path, mode: str, licence: Optional[str],

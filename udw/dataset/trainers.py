@@ -6,7 +6,9 @@
   `img/<N>_<name>/` (N repeats; used with `--train_data_dir img`); the TOML overrides folder names.
 - OneTrainer: a concepts JSON (a list of concept objects, as saved by its concepts tab) with one
   concept per folder, `balancing` and `balancing_strategy` REPEATS or SAMPLES, prompts from the
-  `.txt` beside each image (`prompt_source: sample`).
+  `.txt` beside each image (`prompt_source: sample`). Random flips only where captions say nothing
+  about left and right: OneTrainer mirrors the image, never the caption, so `fhp` face positions and
+  names in reading order would then describe the other half of the picture.
 """
 
 from __future__ import annotations
@@ -25,17 +27,19 @@ TRAINERS = ("everydream", "kohya", "onetrainer")
 CAPTION_EXT = {"everydream": ".txt", "kohya": ".caption", "onetrainer": ".txt"}
 KOHYA_LAYOUTS = ("toml", "folders")
 STRATEGIES = ("REPEATS", "SAMPLES")
+POSITIONAL_FIELDS = ("{facepos}", "{characters}")  # caption parts that a mirrored image contradicts
+
+
+def flip_safe(caption_template: str) -> bool:
+    """Whether captions of this template stay true when the image is mirrored."""
+    return not any(f in caption_template for f in POSITIONAL_FIELDS)
 
 
 def write_everydream(out: Path, balance: Balance) -> list[Path]:
     written = []
     for r in balance.rows:
-        written.append(write_text(out.joinpath(*r.folder, "multiply.txt"), _float(r.multiplier)))
+        written.append(write_text(out.joinpath(*r.folder, "multiply.txt"), r.written()))
     return written
-
-
-def _float(x: float) -> str:
-    return f"{x:.4f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
 
 
 def _toml_str(s: str) -> str:
@@ -97,11 +101,11 @@ def _link(src: Path, dst: Path) -> None:
             shutil.copyfile(real, tmp)
 
 
-def onetrainer_concept(out: Path, r: Row, strategy: str, seed: int) -> dict:
-    balancing = round(r.multiplier, 4) if strategy == "REPEATS" else float(r.onetrainer_samples("SAMPLES"))
+def onetrainer_concept(out: Path, r: Row, strategy: str, seed: int, flip: bool = False) -> dict:
+    balancing = float(r.written()) if strategy == "REPEATS" else float(r.samples())
     return {
         "__version": 1,
-        "image": {"__version": 0, "enable_crop_jitter": True, "enable_random_flip": True,
+        "image": {"__version": 0, "enable_crop_jitter": True, "enable_random_flip": flip,
                   "enable_fixed_flip": False, "enable_resolution_override": False, "resolution_override": "512"},
         "text": {"__version": 0, "prompt_source": "sample", "prompt_path": "", "enable_tag_shuffling": False,
                  "tag_delimiter": ",", "keep_tags_count": 1},
@@ -112,9 +116,10 @@ def onetrainer_concept(out: Path, r: Row, strategy: str, seed: int) -> dict:
 
 
 def write_onetrainer(out: Path, balance: Balance, strategy: str = "REPEATS",
-                     name: str = "concepts.json") -> Path:
+                     name: str = "concepts.json", flip: bool = False) -> Path:
+    """`flip`: let OneTrainer mirror images at random (only for captions that are `flip_safe`)."""
     if strategy not in STRATEGIES:
         raise BadInput(f"unknown balancing strategy {strategy!r}", f"use {' or '.join(STRATEGIES)}")
-    concepts = [onetrainer_concept(out, r, strategy, seed=n) for n, r in enumerate(balance.rows)
+    concepts = [onetrainer_concept(out, r, strategy, seed=n, flip=flip) for n, r in enumerate(balance.rows)
                 if r.multiplier > 0]
     return write_text(out / name, json.dumps(concepts, indent=2))

@@ -19,7 +19,7 @@ from PIL import Image
 from ..core.errors import BadInput, Cancelled
 from ..core.manifest import MANIFEST_NAME, Dataset, settings_key
 from ..core.ports import Ports
-from ..core.stages import StageReport, run_stage
+from ..core.stages import StageReport, failure_lines, run_stage
 from . import apply as applying
 from . import compute
 from .cluster import Clusters, cluster, rank_rows
@@ -72,10 +72,7 @@ class DedupeReport:
                          f"{self.search.get('aspect_buckets', 0)} aspect buckets")
         if self.applied and self.applied.failed:
             lines += [f"  not applied {p}: {r}" for p, r in self.applied.failed[:20]]
-        lines += [f"  skipped {p}: {r}" for p, r in self.failed[:20]]
-        if len(self.failed) > 20:
-            lines.append(f"  ... and {len(self.failed) - 20} more unreadable files")
-        return lines
+        return lines + failure_lines(self.failed)
 
 
 def open_dataset(path: Union[str, Path, Dataset], ports: Optional[Ports] = None) -> Dataset:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core.errors import BadInput, ModelNotFound
 from ..core.ports import Ports
-from ..models.registry import get_spec, locate
+from ..models.registry import get_spec, locate, search_dirs
 from .cascade import CascadeDetector
 from .geometry import Face
 from .yolo import YoloDetector
@@ -42,9 +42,12 @@ def load_detector(name: Union[str, Path] = "auto", ports: Optional[Ports] = None
                 return load_detector(candidate, ports, conf, iou, max_size, min_neighbors)
             except ModelNotFound as exc:
                 missing.append(str(exc).splitlines()[0])
+        folders = "\n".join(f"    {d}" for d in search_dirs("detectors", ports))
         raise ModelNotFound("no face detector is on this machine: " + "; ".join(missing),
                             "put face_detect_v1.4_s/model.onnx (deepghs/anime_face_detection) or "
-                            "lbpcascade_animeface.xml into your detectors model folder, or allow downloads")
+                            f"lbpcascade_animeface.xml (nagadomi/lbpcascade_animeface) into one of:\n{folders}\n"
+                            "  or run `udw models get face_detect_v1.4_s` (best) or `udw models get "
+                            "lbpcascade_animeface` (light), or use the Download button of UDW Models")
     path = Path(text).expanduser()
     if path.suffix.lower() in (".onnx", ".xml"):
         if not path.is_file():

@@ -38,8 +38,10 @@ def facets(ds: Dataset) -> dict:
             "SELECT s.id, s.path, COUNT(i.id) FROM sources s LEFT JOIN items i ON i.source_id = s.id "
             "GROUP BY s.id ORDER BY s.id LIMIT 1000")]
         clusters = conn.execute("SELECT COUNT(DISTINCT cluster) FROM items WHERE cluster IS NOT NULL").fetchone()[0]
+        # items with any tag: a tag filter on an untagged dataset can then say why nothing matches
+        tagged = conn.execute("SELECT COUNT(DISTINCT item_id) FROM tags").fetchone()[0]
     return {"statuses": statuses, "buckets": buckets, "characters": characters, "episodes": episodes,
-            "sources": sources, "clusters": clusters}
+            "sources": sources, "clusters": clusters, "tagged": tagged}
 
 
 def suggest_tags(ds: Dataset, prefix: str, limit: int) -> list[dict]:
@@ -113,6 +115,7 @@ def detail(ds: Dataset, item_id: int, path: Path) -> dict:
     }
     if meta is not None:
         out["metadata"] = {**meta.to_dict(), "infotext": meta.info.to_infotext() if meta.info else "",
+                           "notes": meta.info.detail_lines() if meta.info else [],  # LoRA files, passes
                            "raw": meta.raw_json(60_000)}
     return out
 

@@ -26,6 +26,7 @@ from ..core.inputs import expand_inputs
 from ..core.manifest import MANIFEST_NAME, Dataset
 from ..core.paths import rel_posix, safe_name, within
 from ..core.ports import Ports
+from ..core.text import natural_key
 from .metadata import ImageMeta, read_metadata
 from .pages import Card, Section, render_html, render_markdown
 from .query import Filter, where
@@ -61,8 +62,9 @@ class ExportReport:
 def export_gallery(source: Union[str, Path], out: Union[str, Path], group_by: str = "auto",
                    title: str = "", link: bool = False, limit: int = 0, tags: str = "",
                    thumb_size: int = 320, name: str = "index", cache: Optional[ThumbCache] = None,
-                   ports: Optional[Ports] = None) -> ExportReport:
-    """Write `out/<name>.html` and `out/<name>.md` for the images in `source`."""
+                   ports: Optional[Ports] = None, notes: Optional[list[str]] = None) -> ExportReport:
+    """Write `out/<name>.html` and `out/<name>.md` for the images in `source`; `notes` (such as the
+    build steps that were skipped) are shown at the top of both."""
     start = time.perf_counter()
     ports = ports or Ports()
     source, out = Path(source).expanduser().resolve(), Path(out).expanduser().resolve()
@@ -94,15 +96,16 @@ def export_gallery(source: Union[str, Path], out: Union[str, Path], group_by: st
     ordered = [sections[k] for k in sorted(sections, key=_section_key)]
     heading = title or source.name
     subtitle = f"{'Dataset' if is_dataset else 'Folder'} {source.name}"
-    write_text(report.html, render_html(heading, subtitle, ordered))
-    write_text(report.markdown, render_markdown(heading, subtitle, ordered, thumb_px=min(thumb_size, 256)))
+    write_text(report.html, render_html(heading, subtitle, ordered, notes=notes))
+    write_text(report.markdown, render_markdown(heading, subtitle, ordered, thumb_px=min(thumb_size, 256),
+                                                notes=notes))
     report.images, report.sections = len(entries), len(ordered)
     report.seconds = time.perf_counter() - start
     return report
 
 
 def _section_key(title: str):
-    return (title != "(top)", title.lower())
+    return (title != "(top)", natural_key(title))
 
 
 def _folder_entries(source: Path, out: Path, group_by: str, limit: int, link: bool):

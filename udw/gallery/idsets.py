@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.manifest import Dataset
+from ..core.text import natural_sorted
 from .query import NONE, Filter, parse_episode, parse_tags
 
 EMPTY = np.zeros(0, dtype=np.int64)
@@ -126,12 +127,14 @@ class IdSets:
 
     def ranking(self, order: str) -> np.ndarray:
         """All ids in a sort order other than by id (path, largest face first)."""
-        sql = {"path": "SELECT id AS v FROM items ORDER BY path",
+        sql = {"path": "SELECT id AS v, path FROM items",
                "face": "SELECT id AS v FROM items ORDER BY face_ratio IS NULL, face_ratio DESC, id"}[order]
 
         def compute():
             with self.ds.db() as conn:  # rows, not group_concat: its order is not guaranteed
                 rows = conn.execute(sql).fetchall()
+            if order == "path":  # natural order: frame _2 before _10
+                rows = natural_sorted(rows, key=lambda r: r[1])
             return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         return self._get(("ranking", order), compute)
 

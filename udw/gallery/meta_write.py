@@ -30,7 +30,7 @@ def _stamped(info: GenerationInfo) -> GenerationInfo:
 
 
 def _udw_json(info: GenerationInfo) -> str:
-    data = {k: v for k, v in info.to_dict().items() if k not in ("samplers", "source") and v not in (None, "", [], {})}
+    data = {k: v for k, v in info.to_dict().items() if k != "source" and v not in (None, "", [], {})}
     return json.dumps(data, ensure_ascii=False, default=str)
 
 

@@ -76,22 +76,32 @@ def _json(text: Optional[str], name: str, warnings: list[str]) -> Optional[dict]
 def _udw_json(meta: ImageMeta) -> Optional[GenerationInfo]:
     """Our own `udw` chunk (written by meta_write) when present: exact values, no parsing."""
     data = _json(meta.text.get("udw"), "udw", meta.warnings)
-    if not data:
-        return None
-    info = GenerationInfo(source="udw")
-    for key, value in data.items():
-        if key == "loras" and isinstance(value, list):
-            info.loras = [(str(p[0]), float(p[1])) for p in value
-                          if isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[1], (int, float))]
-        elif key in ("prompt", "negative", "sampler", "scheduler", "model", "model_hash") and isinstance(value, str):
-            setattr(info, key, value)
-        elif key in ("seed", "steps", "width", "height", "clip_skip") and isinstance(value, int) \
-                and not isinstance(value, bool):
-            setattr(info, key, value)
-        elif key in ("cfg", "denoise") and isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(info, key, float(value))
-        elif key == "params" and isinstance(value, dict):
-            info.params = {str(k): v for k, v in value.items() if isinstance(v, (str, int, float))}
+    return GenerationInfo.from_dict(data) if data else None
+
+
+# What a `prompt` graph may lack that the `workflow` still shows (custom nodes, converted widgets).
+WORKFLOW_FIELDS = ("prompt", "negative", "seed", "steps", "cfg", "sampler", "scheduler", "width", "height", "model")
+
+
+def _comfy_info(meta: ImageMeta) -> Optional[GenerationInfo]:
+    """From the `prompt` graph; what it lacks from the `workflow`, named in `from_workflow`."""
+    size = (meta.width, meta.height)
+    info = None
+    if meta.comfy_prompt is not None:
+        info = _guard(lambda g: summarize_api(g, size), meta.comfy_prompt, meta.warnings)
+    gaps = [f for f in WORKFLOW_FIELDS if info is None or getattr(info, f) in (None, "")]
+    if meta.comfy_workflow is None or not gaps:
+        return info
+    flow = _guard(lambda wf: summarize_api(ui_to_api(wf), size), meta.comfy_workflow, meta.warnings)
+    if flow is None:
+        return info
+    if info is None:
+        flow.from_workflow = [f for f in WORKFLOW_FIELDS if getattr(flow, f) not in (None, "")] + ["passes", "loras"]
+        return flow
+    for name in gaps:
+        if getattr(flow, name) not in (None, ""):
+            setattr(info, name, getattr(flow, name))
+            info.from_workflow.append(name)
     return info
 
 
@@ -117,10 +127,8 @@ def read_metadata(path: Union[str, Path]) -> ImageMeta:
             if text.strip() and not text.lstrip().startswith("{"):
                 meta.info = GenerationInfo.from_infotext(text)
                 break
-    if meta.info is None and meta.comfy_prompt is not None:
-        meta.info = _guard(summarize_api, meta.comfy_prompt, meta.warnings)
-    if meta.info is None and meta.comfy_workflow is not None:
-        meta.info = _guard(lambda wf: summarize_api(ui_to_api(wf)), meta.comfy_workflow, meta.warnings)
+    if meta.info is None:
+        meta.info = _comfy_info(meta)
     return meta
 
 

@@ -79,8 +79,18 @@ padding:3px 12px;font-size:13px}section{padding:6px 32px 24px}h2{font-size:19px;
 h2 small{color:var(--muted);font-weight:400;font-size:14px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:14px}
 figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;overflow:hidden;
-display:flex;flex-direction:column}figure a.img{display:block;background:#0003;aspect-ratio:1/1}
-figure img{width:100%;height:100%;object-fit:contain;display:block}
+display:flex;flex-direction:column}figure a.img{display:block;cursor:zoom-in}
+figure img{width:100%;height:auto;display:block}
+.warn{margin:4px 32px 10px;padding:10px 14px;border-radius:8px;background:#fff4dc;color:#6b4500;border:1px solid #e0a030}
+.warn ul{margin:4px 0 0;padding-left:20px}
+@media (prefers-color-scheme:dark){.warn{background:#4a3510;color:#ffe2a8}}
+#view{position:fixed;inset:0;background:#000e;display:none;flex-direction:column;align-items:center;justify-content:center;
+gap:10px;padding:16px;z-index:10;color:#eee}#view.open{display:flex}
+#view img{max-width:94vw;max-height:calc(100vh - 170px);object-fit:contain;box-shadow:0 6px 30px #000}
+#view .cap{max-width:90vw;max-height:130px;overflow:auto;font-size:13px;text-align:center;display:flex;flex-direction:column;gap:3px}
+#view .cap details{display:none}#view button{position:absolute;top:14px;right:18px;font-size:20px;background:#fff2;
+color:#fff;border:0;border-radius:50%;width:40px;height:40px;cursor:pointer}
+#view a.full{color:#aab;font-size:12px}
 figcaption{padding:8px 10px 10px;font-size:13px;display:flex;flex-direction:column;gap:3px}
 .name{font-weight:600;overflow-wrap:anywhere}.prompt{overflow-wrap:anywhere}
 .seed,.note{color:var(--muted);font-size:12px;overflow-wrap:anywhere}
@@ -89,12 +99,37 @@ details{font-size:12px;color:var(--muted)}pre{white-space:pre-wrap;overflow-wrap
 """
 
 
-def render_html(title: str, subtitle: str, sections: list[Section]) -> str:
+# A click on a card shows the image large with its caption (name, prompt, tags); Esc, a click or ✕
+# closes it. Without JavaScript the card still links to the image file.
+VIEWER = """<div id="view" role="dialog" aria-modal="true"><button type="button" aria-label="close">✕</button>
+<img alt=""><div class="cap"></div><a class="full" target="_blank">open the file</a></div><script>
+(function(){var v=document.getElementById('view'),im=v.querySelector('img'),cap=v.querySelector('.cap'),
+full=v.querySelector('a.full');function close(){v.classList.remove('open');im.removeAttribute('src');}
+im.addEventListener('load',function(){var k=Math.min(innerWidth*.94/im.naturalWidth,(innerHeight-170)/im.naturalHeight,3);
+im.style.width=Math.floor(im.naturalWidth*k)+'px';im.style.height=Math.floor(im.naturalHeight*k)+'px';});
+document.querySelectorAll('figure a.img').forEach(function(a){a.addEventListener('click',function(e){
+e.preventDefault();im.src=a.getAttribute('href');full.href=a.getAttribute('href');
+cap.replaceChildren(a.parentNode.querySelector('figcaption').cloneNode(true));v.classList.add('open');});});
+v.addEventListener('click',function(e){if(e.target!==im&&!cap.contains(e.target)&&e.target!==full)close();});
+document.addEventListener('keydown',function(e){if(e.key==='Escape')close();});})();
+</script>"""
+
+
+def _notes_html(notes: list[str]) -> str:
+    if not notes:
+        return ""
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+    return f'<div class="warn" id="skipped"><b>Not in this page:</b><ul>{items}</ul></div>'
+
+
+def render_html(title: str, subtitle: str, sections: list[Section], notes: Optional[list[str]] = None) -> str:
+    """The page; `notes` (e.g. the build's skipped steps) are shown as a warning under the title."""
     total = sum(len(s.cards) for s in sections)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
-             f"<header><h1>{esc(title)}</h1><div class=\"sub\">{esc(subtitle)} · {total} images</div></header>"]
+             f"<header><h1>{esc(title)}</h1><div class=\"sub\">{esc(subtitle)} · {total} images</div></header>",
+             _notes_html(notes or [])]
     if len(sections) > 1:
         parts.append("<nav>" + "".join(f'<a href="#s{i}">{esc(s.title)} ({len(s.cards)})</a>'
                                        for i, s in enumerate(sections)) + "</nav>")
@@ -106,7 +141,7 @@ def render_html(title: str, subtitle: str, sections: list[Section]) -> str:
         if sec.more:
             parts.append(f'<div class="more">… and {sec.more} more not shown</div>')
         parts.append("</section>")
-    parts.append("<footer>Made with UDW Studio.</footer></body></html>")
+    parts.append(f"<footer>Made with UDW Studio.</footer>{VIEWER}</body></html>")
     return "\n".join(parts)
 
 
@@ -128,12 +163,15 @@ def _card_html(c: Card) -> str:
     return "".join(bits)
 
 
-def render_markdown(title: str, subtitle: str, sections: list[Section], thumb_px: int = 256) -> str:
+def render_markdown(title: str, subtitle: str, sections: list[Section], thumb_px: int = 256,
+                    notes: Optional[list[str]] = None) -> str:
     """mkdocs-material page (needs `attr_list` and `md_in_html`); plain renderers show the images too."""
     total = sum(len(s.cards) for s in sections)
     lines = ["---", f"title: {json.dumps(title)}", "---", "",
              "<!-- Made with UDW Studio. mkdocs-material: enable attr_list and md_in_html. -->", "",
              f"# {md_text(title)}", "", f"{md_text(subtitle)} · {total} images", ""]
+    if notes:
+        lines += ['!!! warning "Not in this page"', ""] + [f"    - {md_text(n)}" for n in notes] + [""]
     for sec in sections:
         lines += [f"## {md_text(sec.title)}", "", '<div class="grid" markdown>', ""]
         for c in sec.cards:

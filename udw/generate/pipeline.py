@@ -21,6 +21,7 @@ from ..checkpoints.lora import check_compatible, lora_info
 from ..checkpoints.reader import open_checkpoint
 from ..core.errors import BadInput
 from ..core.ports import Ports
+from ..gallery.passes import Lora
 from ..looks.samplers import SAMPLERS, SCHEDULERS, sampler_id, scheduler_id
 from .lora_merge import merge_lora
 from .sd1 import build_models, shipped_config
@@ -61,7 +62,7 @@ class Loaded:
     hashes: Optional[FileHashes]
     vae: Optional[Path] = None
     vae_hashes: Optional[FileHashes] = None
-    loras: dict[str, str] = field(default_factory=dict)    # name -> A1111 short hash
+    loras: list[Lora] = field(default_factory=list)        # as merged: file, weight, A1111 short hash
     key: tuple = ()
 
     @property
@@ -172,8 +173,9 @@ def load_pipeline(checkpoint: Union[str, Path], vae: Optional[Union[str, Path]] 
             pipe.set_progress_bar_config(disable=True)
         loaded = Loaded(pipe, path, arch, file_hashes(path, ports) if hashes else None,
                         Path(vae) if vae else None, file_hashes(vae, ports) if (vae and hashes) else None,
-                        {lo.path.stem: file_hashes(lo.path, addnet=True).lora_short for lo, _ in lora_states}
-                        if hashes else {}, key)
+                        [Lora.from_file(lo.path.name, lo.weight,
+                                        hash=file_hashes(lo.path, addnet=True).lora_short if hashes else None)
+                         for lo, _ in lora_states], key)
         _CACHE["current"] = loaded
         return loaded
 

@@ -1,4 +1,5 @@
-"""txt2img (+ optional hi-res pass) with a loaded pipeline; PNGs carry A1111 `parameters`.
+"""txt2img (+ optional hi-res pass) with a loaded pipeline; PNGs carry A1111 `parameters` (LoRAs as
+`<lora:name:w>` tags and `Lora hashes`, as A1111 writes them) and UDW's exact `udw` chunk.
 
 Seeds follow A1111's batch convention (image i uses seed + i); the initial noise is drawn on
 the CPU from torch.Generator(seed), so a seed gives the same image on any device.
@@ -18,7 +19,8 @@ from PIL.PngImagePlugin import PngInfo
 from ..core.atomic import write_with
 from ..core.errors import BadInput
 from ..core.ports import Ports
-from ..looks.infotext import GenParams, format_infotext
+from ..gallery.meta_write import png_info as gallery_png_info
+from ..looks.infotext import GenParams
 from .pipeline import Loaded, make_scheduler
 from .prompts import encode_pair
 
@@ -58,7 +60,7 @@ def generate(loaded: Loaded, params: GenParams, count: int = 1, ports: Optional[
                     model_hash=loaded.hashes.autov2 if loaded.hashes else None,
                     vae_name=loaded.vae.name if loaded.vae else None,
                     vae_hash=loaded.vae_hashes.autov2 if loaded.vae_hashes else None,
-                    loras=dict(loaded.loras) or params.loras)
+                    loras=list(loaded.loras) or params.loras)
 
         def step(pipe_, index, t, kwargs, _base=done):
             ports.step(_base + index + 1, total)
@@ -83,8 +85,7 @@ def _hires(loaded: Loaded, p: GenParams, image: Image.Image, ports: Ports, base:
     import torch
     from diffusers import StableDiffusionImg2ImgPipeline
 
-    width = int(round(p.width * p.hires_scale / 8) * 8)
-    height = int(round(p.height * p.hires_scale / 8) * 8)
+    width, height = p.hires_size()
     denoise = p.denoise if p.denoise is not None else 0.45
     steps = p.hires_steps or p.steps
     img2img = StableDiffusionImg2ImgPipeline(**loaded.pipe.components)
@@ -105,9 +106,8 @@ def _hires(loaded: Loaded, p: GenParams, image: Image.Image, ports: Ports, base:
 
 
 def png_info(params: GenParams) -> PngInfo:
-    info = PngInfo()
-    info.add_text("parameters", format_infotext(params))
-    return info
+    """A1111's `parameters` and our exact `udw` chunk, both from the one generation model."""
+    return gallery_png_info(params.to_info())
 
 
 def next_name(folder: Path, seed: int) -> Path:

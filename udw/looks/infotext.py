@@ -1,31 +1,25 @@
-"""A1111-style generation parameters ("infotext"), as written to the PNG `parameters` text.
+"""A1111-style generation parameters ("infotext") of UDW's own generations.
 
-Layout and quoting follow A1111 v1.10 (modules/processing.py create_infotext and
-modules/infotext_utils.quote): the prompt, then `Negative prompt: ...`, then one line of
-`Key: value` pairs in A1111's key order; values holding a comma, colon or newline are quoted
-as JSON strings. A1111's "Send to txt2img" parses exactly this text.
+`GenParams` is what `udw generate` is asked to do; `to_info()` turns it into the one generation model
+(`udw.gallery.geninfo.GenerationInfo`, passes and LoRAs included) that writes the infotext in
+A1111 v1.10's layout (modules/processing.py create_infotext): the prompt with a `<lora:name:w>`
+tag per LoRA, then `Negative prompt: ...`, then `Key: value` pairs in A1111's key order, quoted
+as A1111 quotes them. A1111's "Send to txt2img" parses exactly this text.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .. import __version__
+from ..gallery.geninfo import GenerationInfo
+from ..gallery.infotext import quote
+from ..gallery.passes import Lora, Pass
 from .looks import Look
 from .samplers import a1111_names
 
-
-def quote(value: Any) -> str:
-    text = str(value)
-    if "," not in text and "\n" not in text and ":" not in text:
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
+__all__ = ["GenParams", "format_infotext", "quote"]
 
 
 @dataclass
@@ -48,7 +42,7 @@ class GenParams:
     hires_steps: Optional[int] = None
     hires_upscaler: Optional[str] = None
     denoise: Optional[float] = None
-    loras: dict[str, str] = field(default_factory=dict)     # name -> short hash
+    loras: list[Lora] = field(default_factory=list)         # as merged: file, weight, short hash
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -65,20 +59,28 @@ class GenParams:
         return p
 
 
+    def hires_size(self) -> tuple[int, int]:
+        """A1111's hires size: the base size times the scale, to multiples of 8."""
+        scale = self.hires_scale or 1
+        return int(round(self.width * scale / 8) * 8), int(round(self.height * scale / 8) * 8)
+
+    def to_info(self) -> GenerationInfo:
+        sampler, schedule = a1111_names(self.sampler, self.scheduler)
+        info = GenerationInfo(
+            prompt=self.prompt, negative=self.negative, seed=self.seed, steps=self.steps, cfg=self.cfg,
+            sampler=sampler, scheduler=schedule, width=self.width, height=self.height, model=self.model_name,
+            model_hash=self.model_hash, vae=self.vae_name, vae_hash=self.vae_hash, loras=list(self.loras),
+            denoise=self.denoise, clip_skip=self.clip_skip if self.clip_skip > 1 else None,
+            params={**self.extra, "Version": f"udw {__version__}"}, source="udw")
+        info.passes = [Pass("base", self.seed, self.steps, self.cfg, sampler, schedule, None, self.width,
+                            self.height, txt2img=True)]
+        if self.hires_scale:
+            width, height = self.hires_size()
+            info.passes.append(Pass("hires", self.seed, self.hires_steps, self.cfg, sampler, schedule,
+                                    self.denoise, width, height, upscale=self.hires_scale,
+                                    upscaler=self.hires_upscaler))
+        return info
+
+
 def format_infotext(p: GenParams) -> str:
-    sampler, schedule = a1111_names(p.sampler, p.scheduler)
-    params: dict[str, Any] = {
-        "Steps": p.steps, "Sampler": sampler, "Schedule type": schedule, "CFG scale": _num(p.cfg),
-        "Seed": p.seed, "Size": f"{p.width}x{p.height}", "Model hash": p.model_hash, "Model": p.model_name,
-        "VAE hash": p.vae_hash, "VAE": p.vae_name,
-        "Denoising strength": _num(p.denoise) if p.denoise is not None else None,
-        "Clip skip": p.clip_skip if p.clip_skip > 1 else None,
-        "Hires upscale": _num(p.hires_scale) if p.hires_scale else None,
-        "Hires steps": p.hires_steps, "Hires upscaler": p.hires_upscaler if p.hires_scale else None,
-        "Lora hashes": ", ".join(f"{k}: {v}" for k, v in p.loras.items()) or None,
-        **p.extra,
-        "Version": f"udw {__version__}",
-    }
-    line = ", ".join(f"{k}: {quote(v)}" for k, v in params.items() if v is not None)
-    negative = f"\nNegative prompt: {p.negative}" if p.negative else ""
-    return f"{p.prompt}{negative}\n{line}".strip()
+    return p.to_info().to_infotext()

@@ -21,6 +21,17 @@ SHIPPED = Path(__file__).with_name("data")
 PROMPT_SLOT = "{prompt}"
 
 
+
+def tidy_commas(text: str) -> str:
+    """Drop empty comma-separated parts and put one space after each comma, keeping the user's line
+    breaks (A1111 keeps a prompt's newlines; flattening them changes what a pasted prompt says)."""
+    parts = [p.strip(" \t") for p in text.split(",")]
+    parts = [p for p in parts if p.strip()]
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        out += "," + (part if part.startswith(("\n", "\r")) else " " + part.lstrip())
+    return out.strip()
+
 @dataclass(frozen=True)
 class Hires:
     scale: float = 2.0
@@ -58,8 +69,7 @@ class Look:
             text = self.prompt.replace(PROMPT_SLOT, prompt)
         else:
             text = f"{prompt}, {self.prompt}" if prompt else self.prompt
-        parts = [p.strip() for p in text.split(",")]
-        return ", ".join(p for p in parts if p)
+        return tidy_commas(text)
 
     def size(self, hires: bool = False) -> tuple[int, int]:
         if hires and self.hires:

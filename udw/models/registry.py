@@ -2,13 +2,13 @@
 
 Lookup order for a model's files: an explicit path -> the host's model folders (ComfyUI
 `folder_paths` under `udw_<kind>`, A1111 `models/udw/<kind>`, `UDW_MODELS_DIR/<kind>`) -> the
-Hugging Face cache -> a download, only when allowed and `HF_HUB_OFFLINE` is not set. A missing
-model raises one ModelNotFound that names the files and every folder searched.
+Hugging Face cache -> a download into the host's model folder (`fetch.py`), only when allowed. A
+missing model raises one ModelNotFound that names the files, every folder searched and the command
+that fetches it.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +16,7 @@ from typing import Optional, Sequence, Union
 
 from ..core.errors import ModelNotFound
 from ..core.ports import Ports
-
-log = logging.getLogger("udw.models")
+from . import fetch
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,8 @@ def locate(spec: Union[ModelSpec, str], ports: Optional[Ports] = None,
     cached = _hf_cache(spec)
     if cached:
         return ModelFiles(spec, cached, "hf-cache")
-    if ports.allow_download and not _offline() and (spec.repo_id or spec.options.get("urls")):
-        fetch = _download_urls if spec.options.get("urls") else _download
-        return ModelFiles(spec, fetch(spec), "download")
+    if ports.allow_download and fetch.can_download(spec):
+        return ModelFiles(spec, fetch.fetch(spec, ports), "download")
     raise _not_found(spec, dirs, ports.allow_download)
 
 
@@ -154,56 +152,15 @@ def _hf_cache(spec: ModelSpec) -> Optional[dict[str, Path]]:
     return None
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-
-
-def _download(spec: ModelSpec) -> dict[str, Path]:
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError as exc:
-        raise ModelNotFound(f"model {spec.name} is not on this machine and huggingface_hub is not installed",
-                            "pip install huggingface_hub, or download the files by hand") from exc
-    log.warning("downloading %s from the Hugging Face Hub (%s)", spec.name, spec.repo_id)
-    try:
-        return {f: Path(hf_hub_download(spec.repo_id, f, revision=spec.revision)) for f in spec.files}
-    except Exception as exc:  # network, auth, missing file: one clear message
-        raise ModelNotFound(f"could not download {spec.name} from {spec.repo_id}: {exc}",
-                            "check the network, or download the files by hand") from exc
-
-
-def _download_urls(spec: ModelSpec) -> dict[str, Path]:
-    """Files published outside the Hub (options["urls"]: file -> https URL) into UDW's cache."""
-    import urllib.request
-
-    from ..core.atomic import atomic_path
-
-    folder = Path.home() / ".cache" / "udw" / "models" / spec.kind / spec.name
-    out = {}
-    for name in spec.files:
-        url = spec.options["urls"][name]
-        target = folder / Path(name).name
-        log.warning("downloading %s from %s", spec.name, url)
-        try:
-            with urllib.request.urlopen(url, timeout=60) as resp, atomic_path(target) as tmp:
-                tmp.write_bytes(resp.read())
-        except OSError as exc:
-            raise ModelNotFound(f"could not download {spec.name} from {url}: {exc}",
-                                f"check the network, or save the file by hand as {target}") from exc
-        out[name] = target
-    return out
-
-
 def _not_found(spec: ModelSpec, dirs: Sequence[Path], allowed: bool) -> ModelNotFound:
+    """One error naming the files, every folder searched, and the one command that fetches them."""
     names = ", ".join(Path(f).name for f in spec.files)
     where = "\n".join(f"    {d}" for d in dirs)
-    hint = (f"put {names} into one of these folders (or a subfolder named {spec.name}):\n{where}\n"
-            f"  or give the file path explicitly")
-    if spec.options.get("urls") and not spec.repo_id:
-        hint += "; or allow downloads (--allow-download) to fetch it from " + \
-            ", ".join(spec.options["urls"].values())
-    if spec.repo_id:
-        hint += (f"; or allow downloads (--allow-download) to fetch it from "
-                 f"https://huggingface.co/{spec.repo_id}" if not allowed or _offline()
-                 else f"; download of {spec.repo_id} failed")
+    hint = f"put {names} into one of these folders (or a sub-folder named {spec.name}):\n{where}\n  "
+    if spec.repo_id or spec.options.get("urls"):
+        why = " (downloads are off here: HF_HUB_OFFLINE)" if allowed and not fetch.can_download(spec) else ""
+        hint += (f"or fetch it from {fetch.source(spec)}{why}: run `udw models get {spec.name}`, "
+                 f"or use the Download button of UDW Models (ComfyUI node / UDW tab section)")
+    else:
+        hint += "or give the file path explicitly"
     return ModelNotFound(f"model {spec.name} ({names}) is not on this machine", hint)

@@ -129,14 +129,13 @@ def top_tags(ds: Dataset, limit: int = 15) -> list[tuple[str, int]]:
     return [(display_name(t), n) for t, n in rows]
 
 
-def run_lines(ds: Dataset, report: StageReport, top: int = 15, skipped: int = 20) -> list[str]:
-    """What every front end shows after tagging: summary, model, provider note, skipped files, top tags."""
+def run_lines(ds: Dataset, report: StageReport, top: int = 15) -> list[str]:
+    """What every front end shows after tagging: summary (naming skipped files), model, provider note, top tags."""
     lines = [report.summary()]
     if "model" in report.stats:
         lines.append(f"model: {report.stats['model']}")
     if "fallback" in report.stats:
         lines.append(f"note: {report.stats['fallback']}")
-    lines += [f"skipped {path}: {reason.splitlines()[0]}" for path, reason in report.failed[:skipped]]
     common = top_tags(ds, top)
     if common:
         lines.append("most frequent: " + ", ".join(f"{t} ({n})" for t, n in common))

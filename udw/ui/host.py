@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional, Sequence
 from ..core.engine import EngineSettings
 from ..core.paths import Roots
 from ..core.ports import Ports
+from ..models.fetch import auto_download_enabled
 
 
 @dataclass
@@ -31,7 +32,7 @@ class UiHost:
     roots: Roots
     model_dirs: dict[str, list[str]] = field(default_factory=dict)
     providers: Optional[Sequence[str]] = None
-    allow_download: bool = False
+    allow_download: bool = field(default_factory=auto_download_enabled)  # UDW_AUTO_DOWNLOAD=0: off
     host_cancelled: Callable[[], bool] = lambda: False
     send_to_txt2img: Optional[Callable[..., Any]] = None
     active_model: Optional[Callable[[], Optional[dict]]] = None
@@ -56,4 +57,4 @@ class UiHost:
         return Ports(progress=report,
                      cancelled=lambda: self._stop.is_set() or self.host_cancelled(),
                      model_dirs=self.model_dirs, providers=self.providers,
-                     allow_download=self.allow_download, engine=self.engine)
+                     allow_download=self.allow_download, engine=self.engine).steady()

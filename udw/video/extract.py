@@ -149,7 +149,7 @@ def extract_frames(dataset: Union[Dataset, str, Path], inputs: Iterable[Union[st
         for i, path in enumerate(videos):
             ports.logger.info("video %d/%d: %s", i + 1, len(videos), path.name)
             try:
-                result = _one_video(ds, conn, path, settings, writer, cross, ports)
+                result = _one_video(ds, conn, path, settings, writer, cross, ports.part(i, len(videos)))
             except Cancelled:
                 report.cancelled = True
                 report.videos.append(VideoResult(str(path), "partial", error="cancelled"))

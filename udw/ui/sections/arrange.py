@@ -43,7 +43,7 @@ def build(host: UiHost) -> None:
                                meta=MetaSettings(general=general_), caption=CaptionSettings(template=template_),
                                weights=parse_weights([ln for ln in weights_.splitlines() if ln.strip()]))
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_arrange(ds, out, mode_, min_n, levels_, template_, general_, weights_, merge_, progress=gr.Progress()):
         report = arrange(host.roots.resolve(ds), host.roots.resolve(out),
                          settings(mode_, min_n, levels_, template_, general_, weights_, merge_),
@@ -51,7 +51,7 @@ def build(host: UiHost) -> None:
         table = balance_table(report.balance) if report.balance.rows else ""
         return _md(report.summary() + "\n\n" + table)
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_export(ds, out, mode_, min_n, levels_, template_, general_, weights_, merge_, trainer_, layout, strat,
                   progress=gr.Progress()):
         s = ExportSettings(trainer=trainer_, kohya_layout=layout, strategy=strat,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
 from ...core.manifest import Dataset
@@ -30,16 +32,16 @@ def build(host: UiHost) -> None:
         with gr.Column(scale=2):
             grid = make(gr.Image, label="Preview", type="pil", interactive=False, elem_id="udw_grid")
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_import(ds_path: str, src: str, how: str, progress=gr.Progress()):
         root = host.roots.resolve(ds_path)
         report = import_images(root, [host.roots.resolve(src)], mode=how,
                                ports=host.ports(progress, "import"))
-        lines = [f"**{report.summary()}**"] + [f"- skipped `{p}`: {r.splitlines()[0]}"
-                                              for p, r in report.failed[:10]]
+        head, *failures = report.summary().splitlines()
+        lines = [f"**{head}**"] + [f"- {html.escape(line.strip())}" for line in failures]
         return "\n".join(lines), _grid(root)
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_preview(ds_path: str):
         root = host.roots.resolve(ds_path)
         ds = Dataset(root)

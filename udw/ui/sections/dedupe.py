@@ -59,15 +59,15 @@ def build(host: UiHost) -> None:
             lines.append("```\n" + format_scores(report.scores) + "\n```")
         return "\n".join(lines), report.preview
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_run(ds_path, meth, thr, kp, link, act, mdl, truth_path, progress=gr.Progress()):
         return _run(ds_path, meth, thr, kp, link, act, mdl, truth_path, False, progress)
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_dry(ds_path, meth, thr, kp, link, act, mdl, truth_path, progress=gr.Progress()):
         return _run(ds_path, meth, thr, kp, link, act, mdl, truth_path, True, progress)
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_undo(ds_path, progress=gr.Progress()):
         return f"**{html.escape(restore(host.roots.resolve(ds_path), host.ports(progress, 'undo')).summary())}**"
 

@@ -34,7 +34,7 @@ def engine_panel(host: UiHost) -> None:
             check_btn = gr.Button("Check the cluster", elem_id="udw_engine_check")
         status = gr.Markdown(f"Stages run on: **{_describe(host)}**", elem_id="udw_engine_status")
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def apply(n: str, addr: str, a: float, g: float) -> str:
         settings = _settings(n, addr, a, g)
         if not settings.local:
@@ -42,7 +42,7 @@ def engine_panel(host: UiHost) -> None:
         host.engine = None if settings.local else settings
         return f"Stages run on: **{_describe(host)}**"
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def check(n: str, addr: str, a: float, g: float) -> str:
         settings = _settings(n, addr, a, g)
         if settings.local:

@@ -49,7 +49,7 @@ def build(host: UiHost) -> None:
             status = gr.Markdown(elem_id="udw_faces_status")
             grid = make(gr.Image, label="Preview", type="pil", interactive=False, elem_id="udw_faces_grid")
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_faces(ds_path, det, c, i, edges, count, crop_on, side, progress=gr.Progress()):
         root = host.roots.resolve(ds_path)
         det = str(host.roots.resolve(det)) if det.endswith((".onnx", ".xml")) else det
@@ -58,7 +58,7 @@ def build(host: UiHost) -> None:
         report = run_faces(root, settings, host.ports(progress, "faces"))
         return _md(report.summary()), _grid(root)
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_characters(ds_path, ref_path, emb, method, min_size, progress=gr.Progress()):
         root = host.roots.resolve(ds_path)
         settings = CharacterSettings(embedder=emb, cluster=method, min_cluster=int(min_size or 3),
@@ -66,7 +66,7 @@ def build(host: UiHost) -> None:
         report = run_characters(root, settings, host.ports(progress, "characters"))
         return _md(report.summary()), _grid(root)
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_rename(ds_path, ref_path, text):
         root = host.roots.resolve(ds_path)
         done = rename_characters(root, parse_renames([ln for ln in text.splitlines() if ln.strip()]),

@@ -53,7 +53,7 @@ def build(host: UiHost) -> None:
         with gr.Column(scale=2):
             sheet = make(gr.Image, label="Kept frames", type="pil", interactive=False, elem_id="udw_frames_sheet")
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_extract(video_text, ds_path, how, out_fmt, q, use_dedupe, cross_mode, t0, t1, cap, nth, rate,
                    hi_v, lo_v, frac_v, change_v, prefix_v, series_v, progress=gr.Progress()):
         inputs = [host.roots.resolve(line) for line in str(video_text or "").splitlines() if line.strip()]

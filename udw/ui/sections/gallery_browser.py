@@ -102,7 +102,7 @@ def build(host: UiHost, svc: BrowserService) -> None:
                 if result.total else "**No item matches.** Loosen the filter.")
         return shown, text, [i["id"] for i in result.items], page
 
-    @friendly
+    @friendly(status=4, outputs=7)
     def do_open(ds: str, order_: str, *fvals):
         fac = svc.facets(ds)
         svc.warm(ds)
@@ -111,7 +111,7 @@ def build(host: UiHost, svc: BrowserService) -> None:
                 update(choices=[ANY, NONE] + [c["value"] for c in fac["characters"]]),
                 update(choices=[ANY] + [e["value"] for e in fac["episodes"]]), *out)
 
-    @friendly
+    @friendly(status=1, outputs=4)
     def do_page(ds: str, page: Any, order_: str, *fvals):
         return page_of(ds, page, order_, *fvals)
 
@@ -127,25 +127,25 @@ def build(host: UiHost, svc: BrowserService) -> None:
 
     detail_outputs = [faces, detail, item_tags, move_char, move_bucket, infotext, item_id, edit_status]
 
-    @friendly
+    @friendly(status=7, outputs=8)
     def do_select(ds: str, ids: list, evt: gr.SelectData):
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
         return show(ds, ids[index] if 0 <= index < len(ids) else None)
 
-    @friendly
+    @friendly(status=7, outputs=8)
     def do_show(ds: str, ident: str):
         if not str(ident).strip().isdigit():
             raise BadInput(f"item id must be a number, not {ident!r}")
         return show(ds, int(ident))
 
-    @friendly
+    @friendly(status=7, outputs=8)
     def do_save(ds: str, ident: str, text: str):
         if not str(ident).strip().isdigit():
             raise BadInput("choose an image first")
         report = svc.set_tags(ds, int(ident), text)
         return show(ds, int(ident), f"Saved: {report.summary()}")
 
-    @friendly
+    @friendly(status=7, outputs=8)
     def do_move(ds: str, ident: str, char: str, bkt: str):
         if not str(ident).strip().isdigit():
             raise BadInput("choose an image first")
@@ -163,15 +163,15 @@ def build(host: UiHost, svc: BrowserService) -> None:
             for x in report.examples[:6]]
         return "\n".join(lines).replace("<", "&lt;")
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_preview(ds, op_, a1, a2, t, st, b, c, e, cl, progress=gr.Progress()):
         return batch(True, ds, op_, a1, a2, (t, st, b, c, e, cl), progress)
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_apply(ds, op_, a1, a2, t, st, b, c, e, cl, progress=gr.Progress()):
         return batch(False, ds, op_, a1, a2, (t, st, b, c, e, cl), progress)
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_check(ds, t, st, b, c, e, cl, progress=gr.Progress()):
         r = svc.check_files(ds, _filter(t, st, b, c, e, cl), host.ports(progress, "check"))
         return f"Checked {r['checked']} items: {r['missing']} missing, {r['found_again']} found again."

@@ -60,7 +60,8 @@ def detail_html(d: Optional[dict]) -> str:
             ("prompt", info.get("prompt")), ("negative", info.get("negative")), ("seed", info.get("seed")),
             ("steps", info.get("steps")), ("cfg", info.get("cfg")),
             ("sampler", " ".join(x for x in (info.get("sampler"), info.get("scheduler")) if x)),
-            ("model", info.get("model")), ("loras", ", ".join(f"{n} ({w})" for n, w in info.get("loras") or [])),
+            ("model", info.get("model")),
+            *[tuple(n.split(": ", 1)) for n in meta.get("notes") or [] if ": " in n],  # each LoRA, each pass
             ("made by", info.get("source"))]) or "<div>no generation parameters</div>"]
         parts += [f'<div class="warn">⚠ {escape(w)}</div>' for w in meta.get("warnings") or []]
         parts.append(f"<details><summary>raw metadata</summary><pre>{escape(meta.get('raw') or '')}</pre></details>")

@@ -33,7 +33,7 @@ def build_export(host: UiHost, cache: ThumbCache) -> None:
     status = make(gr.Markdown, value="", elem_id="udw_export_status")
     preview = make(gr.Gallery, label="Preview", columns=8, height=360, allow_preview=True, elem_id="udw_export_preview")
 
-    @friendly
+    @friendly(status=0, outputs=2)
     def do_export(src, dst, group_, title_, tags_, limit_, link_, progress=gr.Progress()):
         report = export_gallery(host.roots.resolve(src), host.roots.resolve(dst), group_by=group_, title=title_,
                                 link=bool(link_), limit=int(limit_ or 0), tags=tags_, cache=cache,
@@ -56,8 +56,9 @@ def info_html(meta) -> str:
         rows = [("prompt", info.prompt), ("negative", info.negative), ("seed", info.seed), ("steps", info.steps),
                 ("cfg", info.cfg), ("sampler", " ".join(x for x in (info.sampler, info.scheduler) if x)),
                 ("size", f"{info.width}×{info.height}" if info.width and info.height else ""),
-                ("model", info.model), ("loras", ", ".join(f"{n} ({w:g})" for n, w in info.loras)),
-                ("made by", info.source)]
+                ("model", info.model), ("loras", ", ".join(lo.describe() for lo in info.loras)),
+                *[(f"pass {n}", p.describe()) for n, p in enumerate(info.passes, 1) if len(info.passes) > 1],
+                ("from the workflow", ", ".join(info.from_workflow)), ("made by", info.source)]
     cells = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in rows if v not in (None, ""))
     body = f"<table>{cells}</table>" if cells else "<div>No generation parameters found.</div>"
     warnings = "".join(f'<div class="warn">⚠ {escape(w)}</div>' for w in meta.warnings)
@@ -81,7 +82,7 @@ def build_info(host: UiHost) -> None:
                 host.send_to_txt2img(send, infotext)
             raw = make(gr.Code, label="Raw metadata (JSON)", language="json", elem_id="udw_info_raw")
 
-    @friendly
+    @friendly(status=0, outputs=3)
     def do_read(file: Any, typed: str):
         if file:
             target = Path(getattr(file, "name", file))  # gradio 3 passes a tempfile, 4+ a path

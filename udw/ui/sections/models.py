@@ -166,3 +166,30 @@ def build(host: UiHost) -> None:
     conv_btn.click(do_conventions, inputs=[clip_skip, conv_vae], outputs=[status], api_name="udw_conventions")
     if host.send_to_txt2img:
         host.send_to_txt2img(send, infotext)
+    model_files(host)
+
+
+def model_files(host: UiHost) -> None:
+    """The models UDW uses (taggers, detectors, ...): installed or not, where, licence, source;
+    Download fetches one into this host's model folder (or from UDW_MODEL_MIRROR)."""
+    from ...models.status import HEADERS, get_model, list_status
+
+    def rows():
+        return [s.row() for s in list_status(Ports(model_dirs=host.model_dirs))]
+
+    names = [r[0] for r in rows()]
+    with gr.Accordion("Model files (taggers, face detectors, embedders, pose)", open=False):
+        table = make(gr.Dataframe, headers=HEADERS, value=rows(), interactive=False, wrap=True,
+                     elem_id="udw_models_table")
+        with gr.Row():
+            name = gr.Dropdown(names, value="lbpcascade_animeface", label="Model", elem_id="udw_models_name")
+            get = gr.Button("Download", elem_id="udw_models_get")
+        result = gr.Markdown(elem_id="udw_models_status")
+
+    @friendly
+    def do_get(model, progress=gr.Progress()):
+        files = get_model(model, host.ports(progress, f"download {model}"))
+        verb = "downloaded" if files.origin == "download" else "already installed"
+        return rows(), f"**{model}**: {verb} in `{files.first.parent}`"
+
+    get.click(do_get, inputs=[name], outputs=[table, result], api_name="udw_models_get")

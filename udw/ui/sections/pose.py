@@ -90,7 +90,7 @@ def build(host: UiHost) -> None:
         return prepare_pose(extractor(), src, text.strip() or None, skel, ref, float(rt), options(box, h, f),
                             int(w or 0), int(hh or 0))
 
-    @friendly
+    @friendly(status=2, outputs=3)
     def do_prepare(ref, src, skel, text, box, h, f, rt, w, hh):
         prep = prepared(ref, src, skel, text, box, h, f, rt, w, hh)
         js = json.dumps(frames_to_json([prep.frame]), indent=1) if prep.frame else ""
@@ -106,7 +106,7 @@ def build(host: UiHost) -> None:
         return s
 
     if host.name == "standalone":
-        @friendly
+        @friendly(status=1, outputs=2)
         def do_generate(ref, skel_img, text, p, n, stp, c, sd, cs, rs, sf, st, en, ckpt, cn, progress=gr.Progress()):
             image, note = _generate_diffusers(host, ref, skel_img, p, n, int(stp), float(c), int(sd), float(cs),
                                               settings(rs, sf, st, en), ckpt, cn, progress)
@@ -116,7 +116,7 @@ def build(host: UiHost) -> None:
                                            ref_strength, fidelity, start, end, checkpoint, controlnet],
                       outputs=[result, gen_status], api_name="udw_pose_transfer")
     else:
-        @friendly
+        @friendly(status=1, outputs=2)
         def do_controlnet(ref, skel_img, p, n, stp, c, sd, cs, rs, sf, st, en):
             return _generate_a1111(host, ref, skel_img, p, n, int(stp), float(c), int(sd), float(cs),
                                    settings(rs, sf, st, en))
@@ -125,7 +125,7 @@ def build(host: UiHost) -> None:
                                              ref_strength, fidelity, start, end],
                       outputs=[result, gen_status], api_name="udw_pose_controlnet")
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def do_eval(out_img, ref, text, box):
         return _score(host, out_img, ref, text, box)
 

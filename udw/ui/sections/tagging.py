@@ -91,7 +91,7 @@ def build(host: UiHost) -> None:
         return (result.prompt(options), result.ratings, result.confidences(options),
                 json.dumps(result.to_json(options), ensure_ascii=False, indent=1))
 
-    @friendly
+    @friendly(status=0, outputs=1)
     def tag_folder(path, model_name, device_name, use_int8, write_sidecars, *opts, progress=gr.Progress()):
         from ...dataset.ingest import index_in_place
         from ...tagging.stage import run_lines, tag_dataset
@@ -103,9 +103,9 @@ def build(host: UiHost) -> None:
             ds = Dataset(root)
         else:
             ds, added = index_in_place(root, p)
-            lines.append(f"new dataset in place: {added.summary()}")
+            lines.append(f"new dataset in place:\n{added.summary()}")  # names unreadable files
         report = tag_dataset(ds, model_name, _options(*opts), p, int8=bool(use_int8), sidecars=bool(write_sidecars))
-        return "\n\n".join(run_lines(ds, report, top=20, skipped=10) + lines)
+        return "\n\n".join(run_lines(ds, report, top=20) + lines)
 
     go.click(interrogate, inputs=[image, model, device, int8, *settings],
              outputs=[tags, rating, confidences, as_json], api_name="udw_interrogate")
