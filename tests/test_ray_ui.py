@@ -33,9 +33,9 @@ def test_engine_panel_sends_the_import_to_ray(served, image_folder, ray_local):
 
 
 def test_bad_engine_settings_are_explained(served):
-    _, _, client = served
-    with pytest.raises(Exception, match="Ray address"):
-        client.predict("ray", "not an address", 0, -1, api_name="/udw_engine")
+    host, _, client = served
+    status = client.predict("ray", "not an address", 0, -1, api_name="/udw_engine")
+    assert "udw-error" in status and "Ray address" in status and host.engine is None
 
 
 def test_unreachable_cluster_is_explained_and_not_used(served):
@@ -46,8 +46,8 @@ def test_unreachable_cluster_is_explained_and_not_used(served):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{s.getsockname()[1]}"  # nothing listens once closed
-    with pytest.raises(Exception, match="cannot connect to the Ray cluster at .*nothing listens"):
-        client.predict("ray", address, 0, -1, api_name="/udw_engine")
-    with pytest.raises(Exception, match="ray start --head"):
-        client.predict("ray", address, 0, -1, api_name="/udw_engine_check")
+    for api in ("/udw_engine", "/udw_engine_check"):  # use, or only check: the same message
+        status = client.predict("ray", address, 0, -1, api_name=api)
+        assert "udw-error" in status and f"cannot connect to the Ray cluster at {address}" in status
+        assert "nothing listens there" in status and "ray start --head" in status and "RAY_ADDRESS" in status
     assert host.engine is None  # stages still run here
