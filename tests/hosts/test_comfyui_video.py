@@ -1,9 +1,10 @@
 """Frame extraction inside a real ComfyUI (UDW_COMFYUI_DIR): the shipped workflow through /prompt."""
 
-import json
 from pathlib import Path
 
 import pytest
+
+from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +20,7 @@ def test_extract_frames_nodes_are_listed(comfyui):
 
 def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv", shots=((8, 2, 0), (6, 3, 0), (6, 2, 0)))
-    graph = json.loads((REPO / "example_workflows" / "api" / "extract_frames.json").read_text())
+    graph = load_with_own_inputs("extract_frames")
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     report = entry["outputs"]["1"]["text"][0]
@@ -30,7 +31,7 @@ def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
 
 def test_bad_time_is_a_validation_error(comfyui, make_clip):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv")
-    graph = json.loads((REPO / "example_workflows" / "api" / "extract_frames.json").read_text())
+    graph = load_with_own_inputs("extract_frames")
     graph["1"]["inputs"]["start"] = "soon"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400
