@@ -29,10 +29,15 @@ def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
     assert frames and (comfyui.base / "temp" / entry["outputs"]["2"]["images"][0]["filename"]).is_file()
 
 
-def test_bad_time_is_a_validation_error(comfyui, make_clip):
+def test_bad_paths_and_times_name_their_input_once(comfyui, make_clip, run_prompt):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv")
     graph = load_with_own_inputs("extract_frames")
-    graph["1"]["inputs"]["start"] = "soon"
-    status, body = comfyui.post("/prompt", {"prompt": graph})
-    assert status == 400
-    assert any("cannot read the time" in e["details"] for e in body["node_errors"]["1"]["errors"])
+    status, body = comfyui.post("/prompt", {"prompt": {**graph, "1": {**graph["1"], "inputs": {
+        **graph["1"]["inputs"], "video": "missing.mkv"}}}})
+    assert status == 400  # one error, against `video` (not repeated against dataset, start and end)
+    assert [e["extra_info"]["input_name"] for e in body["node_errors"]["1"]["errors"]] == ["video"]
+    graph["1"]["inputs"]["start"] = "soon"  # checked when it runs, by an error that names `start`
+    entry = run_prompt(comfyui, graph)
+    assert entry["status"]["status_str"] == "error"
+    errors = [m[1] for m in entry["status"]["messages"] if m[0] == "execution_error"]
+    assert errors and "start: cannot read the time 'soon'" in errors[0]["exception_message"]
