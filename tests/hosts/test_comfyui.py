@@ -1,11 +1,12 @@
 """UDW Studio inside a real ComfyUI (UDW_COMFYUI_DIR): nodes load, workflows run through /prompt."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
     rng = np.random.default_rng(0)
     for i in range(5):
         Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
-    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
+    graph = load_with_own_inputs("dataset_import_preview")
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     assert "5 added" in entry["outputs"]["1"]["text"][0]
@@ -39,7 +40,7 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
 
 
 def test_missing_path_is_a_validation_error(comfyui):
-    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
+    graph = load_with_own_inputs("dataset_import_preview")
     graph["1"]["inputs"]["source"] = "no_such_folder"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from udw.samples import generate_samples
+from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ def test_build_workflow_runs_in_comfyui(comfyui, run_prompt, cascade_path):
     detectors = comfyui.base / "models" / "udw_detectors"
     detectors.mkdir(parents=True, exist_ok=True)
     shutil.copy(cascade_path, detectors / cascade_path.name)
-    entry = run_prompt(comfyui, json.loads((REPO / "example_workflows" / "api" / "build_dataset.json").read_text()))
+    entry = run_prompt(comfyui, load_with_own_inputs("build_dataset", refs=""))
     assert entry["status"]["status_str"] == "success", [m[1].get("exception_message") for m in
                                                          entry["status"]["messages"]]
     report = entry["outputs"]["1"]["text"][0]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from udw.dedupe.synthetic import write_set
+from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ def test_dedupe_workflow_runs(comfyui, run_prompt):
     folder = comfyui.base / "input" / "udw_dedupe_images"   # not the folder other host tests fill
     write_set(folder, scenes=4, variants_per_scene=3, negatives=1, seed=5, size=(160, 90))
     (folder / "truth.json").unlink()
-    graph = json.loads((REPO / "example_workflows" / "api" / "dedupe.json").read_text())
+    graph = load_with_own_inputs("dedupe")
     graph["1"]["inputs"]["source"] = "udw_dedupe_images"
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
@@ -35,7 +36,7 @@ def test_dedupe_workflow_runs(comfyui, run_prompt):
 
 
 def test_threshold_out_of_range_is_refused(comfyui):
-    graph = json.loads((REPO / "example_workflows" / "api" / "dedupe.json").read_text())
+    graph = load_with_own_inputs("dedupe")
     graph["2"]["inputs"]["threshold"] = 0.2
     status, body = comfyui.post("/prompt", {"prompt": graph})
     # ComfyUI still queues the outputs that validate (the import node, when its folder exists)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
+
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = Path("/tmp/udw-shots")
@@ -72,7 +74,7 @@ def test_nodes_and_routes_are_registered(gallery_comfy):
 
 def test_gallery_workflow_over_the_api(gallery_comfy):
     url, base, _ = gallery_comfy
-    api = json.loads((REPO / "example_workflows" / "api" / "dataset_gallery.json").read_text())
+    api = load_with_own_inputs("dataset_gallery")
     api["1"]["inputs"].update(dataset="api_dataset", source=GALLERY_INPUT)
     prompt_id = post_json(url + "/prompt", {"prompt": api})["prompt_id"]
     deadline = time.time() + 180
@@ -97,7 +99,7 @@ def test_gallery_node_and_browser_sidebar_in_chromium(gallery_comfy, chromium):
     page.wait_for_function("window.app && window.app.graph", timeout=90_000)
     page.wait_for_timeout(1500)
     page.keyboard.press("Escape")  # a fresh user folder opens the template dialog first
-    api = json.loads((REPO / "example_workflows" / "api" / "dataset_gallery.json").read_text())
+    api = load_with_own_inputs("dataset_gallery")
     api["1"]["inputs"].update(dataset="ui_dataset", source=GALLERY_INPUT)
     api["3"]["inputs"]["title"] = '<script>window.__xss=9</script> "><img src=x onerror=window.__xss=8>'
     page.evaluate("api => window.app.loadApiJson(api, 'udw_gallery.json')", api)

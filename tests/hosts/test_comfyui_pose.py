@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from udw.testing.workflows import load_with_own_inputs
+
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,7 +87,7 @@ def test_shipped_workflow_runs(comfyui, run_prompt, tiny_models):
     a = figure(neck=(128, 90), torso=60, shoulder=25, upper_arm=25, forearm=22, hip=14, thigh=28, shin=25, head=40)
     for name, person in (("udw_pose_b.png", b), ("udw_character_a.png", a)):
         Image.fromarray(render_pose(PoseFrame(256, 320, [person]), stick_scale=0.5)).save(comfyui.base / "input" / name)
-    graph = json.loads((REPO / "example_workflows" / "api" / "pose_transfer.json").read_text())
+    graph = load_with_own_inputs("pose_transfer", images=True)  # the pictures written above, not the samples
     graph["1"]["inputs"]["ckpt_name"] = tiny_models["ckpt"].name
     graph["10"]["inputs"]["control_net_name"] = tiny_models["cn"].name
     graph["12"]["inputs"].update(width=64, height=64)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from udw.testing.workflows import load_with_own_inputs
+
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +26,8 @@ def test_tag_images_workflow_runs(comfyui, run_prompt, tiny_tagger):
     rgba = np.zeros((64, 96, 4), np.uint8)
     rgba[16:48, 24:72] = (200, 30, 30, 255)
     Image.fromarray(rgba, "RGBA").save(comfyui.base / "input" / "udw_tag_example.png")
-    graph = json.loads((REPO / "example_workflows" / "api" / "tag_images.json").read_text())
+    graph = load_with_own_inputs("tag_images", images=True, character="udw_tag_example.png")
+    graph["2"]["inputs"]["mask"] = ["1", 1]  # LoadImage's alpha: transparent parts become white
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     rating, line = entry["outputs"]["2"]["text"][0].split(": ", 1)
@@ -40,10 +43,10 @@ def test_tag_images_workflow_runs(comfyui, run_prompt, tiny_tagger):
     assert line == want.prompt() and rating == want.rating
 
 
-def test_missing_tagger_is_a_validation_error(comfyui):
-    graph = json.loads((REPO / "example_workflows" / "api" / "tag_images.json").read_text())
-    graph["2"]["inputs"]["model"] = "wd-eva02-large-tagger-v3"
-    status, body = comfyui.post("/prompt", {"prompt": graph})
-    assert status == 400
-    details = " ".join(e["details"] for e in body["node_errors"]["2"]["errors"])
-    assert "is not on this machine" in details and "udw_taggers" in details
+def test_missing_tagger_says_where_it_goes(comfyui, run_prompt):
+    graph = load_with_own_inputs("tag_images", images=True, character="udw_tag_example.png")
+    graph["2"]["inputs"].update(model="wd-eva02-large-tagger-v3", allow_download=False)
+    entry = run_prompt(comfyui, graph)  # valid (it would arrive on first use), but this node may not download
+    assert entry["status"]["status_str"] == "error"
+    text = json.dumps(entry["status"]["messages"])
+    assert "is not on this machine" in text and "udw_taggers" in text and "udw models get" in text

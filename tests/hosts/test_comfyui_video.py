@@ -1,9 +1,10 @@
 """Frame extraction inside a real ComfyUI (UDW_COMFYUI_DIR): the shipped workflow through /prompt."""
 
-import json
 from pathlib import Path
 
 import pytest
+
+from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +20,7 @@ def test_extract_frames_nodes_are_listed(comfyui):
 
 def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv", shots=((8, 2, 0), (6, 3, 0), (6, 2, 0)))
-    graph = json.loads((REPO / "example_workflows" / "api" / "extract_frames.json").read_text())
+    graph = load_with_own_inputs("extract_frames")
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     report = entry["outputs"]["1"]["text"][0]
@@ -28,10 +29,15 @@ def test_extract_frames_workflow_runs(comfyui, run_prompt, make_clip):
     assert frames and (comfyui.base / "temp" / entry["outputs"]["2"]["images"][0]["filename"]).is_file()
 
 
-def test_bad_time_is_a_validation_error(comfyui, make_clip):
+def test_bad_paths_and_times_name_their_input_once(comfyui, make_clip, run_prompt):
     make_clip(comfyui.base / "input" / "udw_sample_episode.mkv")
-    graph = json.loads((REPO / "example_workflows" / "api" / "extract_frames.json").read_text())
-    graph["1"]["inputs"]["start"] = "soon"
-    status, body = comfyui.post("/prompt", {"prompt": graph})
-    assert status == 400
-    assert any("cannot read the time" in e["details"] for e in body["node_errors"]["1"]["errors"])
+    graph = load_with_own_inputs("extract_frames")
+    status, body = comfyui.post("/prompt", {"prompt": {**graph, "1": {**graph["1"], "inputs": {
+        **graph["1"]["inputs"], "video": "missing.mkv"}}}})
+    assert status == 400  # one error, against `video` (not repeated against dataset, start and end)
+    assert [e["extra_info"]["input_name"] for e in body["node_errors"]["1"]["errors"]] == ["video"]
+    graph["1"]["inputs"]["start"] = "soon"  # checked when it runs, by an error that names `start`
+    entry = run_prompt(comfyui, graph)
+    assert entry["status"]["status_str"] == "error"
+    errors = [m[1] for m in entry["status"]["messages"] if m[0] == "execution_error"]
+    assert errors and "start: cannot read the time 'soon'" in errors[0]["exception_message"]

@@ -94,11 +94,13 @@ if __name__ == "__main__":
 # What the shipped workflows read before they made their own samples: tests that put their own
 # files in ComfyUI's input folder use these names, as a user replacing the sample node would.
 OWN_INPUTS = {"episodes": "udw_samples", "episode": "udw_sample_episode.mkv", "images": "udw_sample_images",
-              "frames": "udw_sample_frames", "refs": "udw_sample_refs"}
+              "frames": "udw_sample_frames", "refs": "udw_sample_refs", "character": "udw_character_a.png",
+              "pose": "udw_pose_b.png"}
 
 
-def with_own_inputs(api: dict, paths: dict = OWN_INPUTS) -> dict:
-    """The workflow with each sample node's `path` link replaced by a typed path (`paths[sample]`);
+def with_own_inputs(api: dict, paths: dict = OWN_INPUTS, images: bool = False) -> dict:
+    """The workflow with each sample node's `path` link replaced by a typed path (`paths[sample]`)
+    and, with `images`, each sample picture by a LoadImage of `paths[sample]` (in the input folder);
     sample nodes left without consumers are removed."""
     api = json.loads(json.dumps(api))
     samples = {k: v["inputs"]["sample"] for k, v in api.items() if v["class_type"] == "UDWSampleMedia"}
@@ -106,9 +108,12 @@ def with_own_inputs(api: dict, paths: dict = OWN_INPUTS) -> dict:
         for name, value in node["inputs"].items():
             if isinstance(value, list) and value[0] in samples and value[1] == 0:
                 node["inputs"][name] = paths[samples[value[0]]]
+            elif isinstance(value, list) and value[0] in samples and images:
+                node["inputs"][name] = [value[0], 0]  # LoadImage's IMAGE output
+                api[value[0]] = {"class_type": "LoadImage", "inputs": {"image": paths[samples[value[0]]]}}
     used = {v[0] for node in api.values() for v in node["inputs"].values() if isinstance(v, list)}
     return {k: v for k, v in api.items() if k not in samples or k in used}
 
 
-def load_with_own_inputs(name: str, **paths: str) -> dict:
-    return with_own_inputs(load_api(name), {**OWN_INPUTS, **paths})
+def load_with_own_inputs(name: str, images: bool = False, **paths: str) -> dict:
+    return with_own_inputs(load_api(name), {**OWN_INPUTS, **paths}, images)
