@@ -21,6 +21,9 @@ from .conftest import cached, poll, shots_dir
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / "example_workflows").glob("*.json"))
+# COCO-17 keypoints of a standing person in the pose model's 288x384 crop
+STANDING = [(144, 60), (150, 52), (138, 52), (158, 56), (130, 56), (174, 110), (114, 110), (190, 170), (98, 170),
+            (196, 225), (92, 225), (164, 220), (124, 220), (166, 290), (122, 290), (168, 360), (120, 360)]
 GENERATE = {"pose_transfer.json", "udw_generate.json"}  # run a (tiny) Stable Diffusion
 
 
@@ -47,8 +50,9 @@ def sd_models(models):
                                                    lambda p: tiny_sd.build_checkpoint(p, tiny_sd.COMFY, seed=1)),
              "controlnet/control_v11p_sd15_openpose_fp16.safetensors": cached(
                  "openpose_tiny_seed3.safetensors", lambda p: build_controlnet(p, COMFY, seed=3)),
+             # a pose model that sees one standing person in any picture (the sample's drawn characters)
              "udw_pose/dw-ll_ucoco_384.onnx": cached(
-                 "rtmpose_skeleton17.onnx", lambda p: build_rtmpose(p, mode="skeleton", n_keypoints=17))}
+                 "rtmpose_standing17.onnx", lambda p: build_rtmpose(p, mode="points", points=STANDING, n_keypoints=17))}
     for rel, path in built.items():
         (models / rel).parent.mkdir(parents=True, exist_ok=True)
         if not (models / rel).exists():
