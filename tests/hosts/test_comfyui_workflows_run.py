@@ -66,12 +66,18 @@ def has_ray() -> bool:
 
 
 def shrink_generation(page) -> None:
-    """What a user on a CPU would do: a 64 px latent and 2 steps (the tiny checkpoint draws noise anyway)."""
+    """What a user on a CPU would do: a 64 px latent and 2 steps (the tiny checkpoint draws noise anyway);
+    where a look node feeds size and steps, those links are taken off first."""
     page.evaluate("""() => {
+      const small = { EmptyLatentImage: { width: 64, height: 64 }, KSampler: { steps: 2 } };
       for (const node of window.app.graph._nodes) {
-        for (const w of node.widgets || []) {
-          if (node.type === 'EmptyLatentImage' && (w.name === 'width' || w.name === 'height')) w.value = 64;
-          if (node.type === 'KSampler' && w.name === 'steps') w.value = 2;
+        const values = small[node.type];
+        if (!values) continue;
+        for (const [name, value] of Object.entries(values)) {
+          const slot = (node.inputs || []).findIndex((i) => i.name === name && i.link != null);
+          if (slot >= 0) node.disconnectInput(slot);
+          const widget = (node.widgets || []).find((w) => w.name === name);
+          if (widget) widget.value = value;
         }
       }
     }""")
@@ -101,7 +107,14 @@ def settle(page, entry: dict) -> None:
       const imgs = [...document.querySelectorAll('[data-udw=thumb] img, [data-udw=report]')];
       return got && imgs.every((el) => el.tagName !== 'IMG' || el.loading === 'lazy' || el.complete);
     }""", arg=ids)
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    # draw the canvas now and let the DOM widgets follow it (a loaded machine draws few frames a second)
+    page.evaluate("""() => new Promise((done) => {
+      window.app.canvas.setDirty(true, true);
+      window.app.canvas.draw(true, true);
+      let frames = 0;
+      const next = () => (++frames >= 4 ? done() : requestAnimationFrame(next));
+      requestAnimationFrame(next);
+    })""")
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[p.stem for p in WORKFLOWS])
