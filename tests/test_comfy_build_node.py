@@ -43,3 +43,13 @@ def test_turning_a_step_off_and_bad_paths(comfy, samples_in_input):
     assert "dedupe" not in report and "tag" not in report and "faces: " in report and ui["text"] == [report]
     assert "outside" in node.VALIDATE_INPUTS(source="/etc")
     assert "no such file" in node.VALIDATE_INPUTS(source="missing_folder")
+
+
+def test_skipped_steps_are_sent_to_the_node_as_warnings(comfy, samples_in_input):
+    """web/udw_report.js colours the node and lists these; a step that ran is not among them."""
+    (_, report), ui = comfy.run("UDWBuildDataset", source="udw_samples", dataset="warned", dedupe=False, tag=True,
+                                faces=False, characters=False, gallery=False, refs="", export_to="",
+                                trainer="everydream")
+    assert ui["text"] == [report]
+    (warning,) = ui["udw_warnings"]
+    assert warning.startswith("tag: skipped") and "udw_taggers" in warning

@@ -32,7 +32,8 @@ def test_import_then_preview(comfy, image_folder):
     assert comfy.progress[-1][:2] == (6, 6)
     (grid,), ui = comfy.run("UDWDatasetPreview", dataset=ds, limit=4, columns=2, cell=64)
     assert grid.shape[0] == 1 and grid.shape[3] == 3 and 0 <= float(grid.min()) <= float(grid.max()) <= 1
-    assert (comfy.base / "temp" / ui["images"][0]["filename"]).is_file()
+    shown = ui["udw_gallery"]  # the first items, one by one, for the node's gallery
+    assert len(shown) == 4 and all(e["dataset"] == str(ds.root) for e in shown)
     (again, n), _ = comfy.run("UDWLoadDataset", dataset="d1")
     assert n == 6 and again.root == ds.root
 

@@ -34,3 +34,19 @@ def test_page_cards_viewer_and_skipped_steps(tmp_path, make_image, chromium):
     page.keyboard.press("Escape")
     page.wait_for_selector("#view.open", state="detached")
     assert not bp.errors and not bp.dialogs
+
+
+def test_build_page_lists_the_skipped_steps(tmp_path, make_image, monkeypatch):
+    """A build whose tag step has no model: its gallery page says so at the top."""
+    from udw.core.ports import Ports
+    from udw.dataset.build import build_dataset
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("UDW_MODELS_DIR", str(tmp_path / "no-models"))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no user model cache either
+    for i in range(4):
+        make_image(tmp_path / "pics" / f"p{i}.png", i, size=(160, 90))
+    report = build_dataset(tmp_path / "ds", [tmp_path / "pics"], ["frames", "tag", "gallery"], Ports(), strict=False)
+    assert report.status("tag").status == "skipped"
+    page = report.gallery.read_text()
+    assert 'id="skipped"' in page and "tag step skipped" in page

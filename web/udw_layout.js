@@ -1,5 +1,6 @@
 // UDW Studio: grow a node to show its output (a report, a gallery) without covering its
-// neighbours: nodes to its right that it would now overlap move right by as much as it grew.
+// neighbours: what stood to its right moves right as much as it widened (all together, so those
+// nodes keep their layout), and what stood below it in its columns moves down as much as it grew.
 export function growNode(node, width, height) {
   const [x, y] = node.pos;
   const [oldW, oldH] = node.size;
@@ -8,12 +9,12 @@ export function growNode(node, width, height) {
   if (w === oldW && h === oldH) return;
   node.setSize([w, h]);
   const dx = w - oldW;
+  const dy = h - oldH;
   for (const other of node.graph?._nodes ?? []) {
     if (other === node) continue;
     const [ox, oy] = other.pos;
-    const right = ox >= x + oldW - 1;                       // it stood to the right of this node
-    const below = oy < y + h && oy + other.size[1] > y;     // and shares rows with it now
-    if (right && below && ox < x + w + 20) other.pos[0] += dx + 20;
+    if (dx > 0 && ox >= x + oldW - 1) other.pos[0] += dx;
+    else if (dy > 0 && oy >= y + oldH - 1 && ox < x + w && ox + other.size[0] > x) other.pos[1] += dy;
   }
   node.graph?.setDirtyCanvas?.(true, true);
 }

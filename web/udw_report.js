@@ -76,6 +76,12 @@ function markNode(node, warned) {
 function dropPreviews(node) {
   const id = String(node.id);
   if (app.nodePreviewImages && id in app.nodePreviewImages) delete app.nodePreviewImages[id];
+  // the frontend's canvas preview widget draws node.imgs: it goes with them
+  const preview = node.widgets?.find((w) => w.name === "$$canvas-image-preview");
+  if (preview) {
+    if (node.removeWidget) node.removeWidget(preview);
+    else node.widgets.splice(node.widgets.indexOf(preview), 1);
+  }
   node.imgs = undefined;
   node.imageIndex = null;
 }

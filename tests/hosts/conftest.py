@@ -68,7 +68,8 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start(cmd: list[str], cwd: Path, base: Path, ready_path: str, port: int, timeout: float = 180) -> Server:
+def start(cmd: list[str], cwd: Path, base: Path, ready_path: str, port: int, timeout: float = 180,
+          ready_log: str = "") -> Server:
     log = base / "server.log"
     fh = open(log, "w")
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
@@ -77,6 +78,9 @@ def start(cmd: list[str], cwd: Path, base: Path, ready_path: str, port: int, tim
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log_text()[-4000:]}")
+        if ready_log and ready_log not in server.log_text():
+            time.sleep(0.5)  # no request before then: one that comes too early can break the start
+            continue
         try:
             server.get(ready_path, timeout=5)
             return server
@@ -123,7 +127,10 @@ def a1111(tmp_path_factory):
     server = start([python, "launch.py", "--skip-prepare-environment", "--skip-torch-cuda-test",
                     "--no-download-sd-model", "--use-cpu", "all", "--no-half", "--precision", "full",
                     "--skip-version-check", "--server-name", "127.0.0.1", "--port", str(port), "--api",
-                    "--data-dir", str(data)], folder, data, "/sdapi/v1/options", port, timeout=240)
+                    "--data-dir", str(data)], folder, data, "/sdapi/v1/options", port, timeout=240,
+                   # A1111 adds its API middleware after gradio is listening; a request in between
+                   # makes that fail ("Cannot add middleware after an application has started")
+                   ready_log="Startup time:")
     yield server
     stop(server)
 

@@ -13,6 +13,8 @@ import pytest
 
 from udw.samples import generate_samples
 
+from .conftest import time_scale
+
 pytestmark = pytest.mark.host
 SHOTS = Path(os.environ.get("UDW_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "udw-shots")
 
@@ -41,4 +43,6 @@ def test_build_tab_runs_the_pipeline(a1111, chromium, cascade_path):
     assert "kept from 2 of 2 video(s)" in status and "faces: " in status and "export: arranged" in status
     assert "tag: skipped" in status and "models/udw/taggers" in status  # where A1111 users put the tagger
     assert (outputs / "built" / "previews" / "gallery" / "index.html").is_file()
+    # the grid follows the report in a second, silent step (one progress bar)
+    page.wait_for_selector("#udw_build_grid img", timeout=60_000 * time_scale())
     assert page.locator("#udw_build_grid img").count() == 1 and not bp.dialogs

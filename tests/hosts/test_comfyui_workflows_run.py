@@ -21,6 +21,9 @@ from .conftest import cached, poll, shots_dir
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / "example_workflows").glob("*.json"))
+# COCO-17 keypoints of a standing person in the pose model's 288x384 crop
+STANDING = [(144, 60), (150, 52), (138, 52), (158, 56), (130, 56), (174, 110), (114, 110), (190, 170), (98, 170),
+            (196, 225), (92, 225), (164, 220), (124, 220), (166, 290), (122, 290), (168, 360), (120, 360)]
 GENERATE = {"pose_transfer.json", "udw_generate.json"}  # run a (tiny) Stable Diffusion
 
 
@@ -47,8 +50,9 @@ def sd_models(models):
                                                    lambda p: tiny_sd.build_checkpoint(p, tiny_sd.COMFY, seed=1)),
              "controlnet/control_v11p_sd15_openpose_fp16.safetensors": cached(
                  "openpose_tiny_seed3.safetensors", lambda p: build_controlnet(p, COMFY, seed=3)),
+             # a pose model that sees one standing person in any picture (the sample's drawn characters)
              "udw_pose/dw-ll_ucoco_384.onnx": cached(
-                 "rtmpose_skeleton17.onnx", lambda p: build_rtmpose(p, mode="skeleton", n_keypoints=17))}
+                 "rtmpose_standing17.onnx", lambda p: build_rtmpose(p, mode="points", points=STANDING, n_keypoints=17))}
     for rel, path in built.items():
         (models / rel).parent.mkdir(parents=True, exist_ok=True)
         if not (models / rel).exists():
@@ -62,12 +66,18 @@ def has_ray() -> bool:
 
 
 def shrink_generation(page) -> None:
-    """What a user on a CPU would do: a 64 px latent and 2 steps (the tiny checkpoint draws noise anyway)."""
+    """What a user on a CPU would do: a 64 px latent and 2 steps (the tiny checkpoint draws noise anyway);
+    where a look node feeds size and steps, those links are taken off first."""
     page.evaluate("""() => {
+      const small = { EmptyLatentImage: { width: 64, height: 64 }, KSampler: { steps: 2 } };
       for (const node of window.app.graph._nodes) {
-        for (const w of node.widgets || []) {
-          if (node.type === 'EmptyLatentImage' && (w.name === 'width' || w.name === 'height')) w.value = 64;
-          if (node.type === 'KSampler' && w.name === 'steps') w.value = 2;
+        const values = small[node.type];
+        if (!values) continue;
+        for (const [name, value] of Object.entries(values)) {
+          const slot = (node.inputs || []).findIndex((i) => i.name === name && i.link != null);
+          if (slot >= 0) node.disconnectInput(slot);
+          const widget = (node.widgets || []).find((w) => w.name === name);
+          if (widget) widget.value = value;
         }
       }
     }""")
@@ -97,7 +107,14 @@ def settle(page, entry: dict) -> None:
       const imgs = [...document.querySelectorAll('[data-udw=thumb] img, [data-udw=report]')];
       return got && imgs.every((el) => el.tagName !== 'IMG' || el.loading === 'lazy' || el.complete);
     }""", arg=ids)
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    # draw the canvas now and let the DOM widgets follow it (a loaded machine draws few frames a second)
+    page.evaluate("""() => new Promise((done) => {
+      window.app.canvas.setDirty(true, true);
+      window.app.canvas.draw(true, true);
+      let frames = 0;
+      const next = () => (++frames >= 4 ? done() : requestAnimationFrame(next));
+      requestAnimationFrame(next);
+    })""")
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[p.stem for p in WORKFLOWS])
