@@ -53,7 +53,7 @@ def test_cli_node_and_tab_give_the_same_manifest(media, comfy, serve_ui, tmp_pat
 
     client = serve_ui(UiHost("a1111", Roots(root)))
     steps = ["frames", "dedupe", "tag", "faces", "characters", "export", "gallery"]
-    status, _ = client.predict(str(video), "tab", str(refs), steps, "tab_train", "everydream", api_name="/udw_build")
+    status = client.predict(str(video), "tab", str(refs), steps, "tab_train", "everydream", api_name="/udw_build")
     assert "characters: " in status, status
 
     cli, node, tab = (dump(root / name) for name in ("cli", "node", "tab"))
