@@ -17,7 +17,7 @@ from ..udw.dataset.trainers import KOHYA_LAYOUTS, STRATEGIES, TRAINERS
 from ..udw.faces import FaceSettings, load_detector, run_faces
 from ..udw.faces.crops import CropSettings, crop_box, cut
 from ..udw.faces.detect import DETECTOR_CHOICES
-from ..udw.faces.geometry import COUNT_SOURCES, Buckets, face_height_ratio
+from ..udw.faces.geometry import COUNT_SOURCES, Buckets, face_height_ratio, parse_detector_edges
 from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, dataset_roots, engine_input,
                    from_image_batch, input_roots, path_error, register_model_folder, to_image_batch)
 
@@ -46,11 +46,22 @@ def _detector_value(name: str) -> str:
     return found
 
 
-def _edges(text: str):
+def _edges(text: str, per_detector: str = ""):
+    """(edges, {detector: edges}) from '25,50,75' and lines of 'DETECTOR=EDGES'."""
     try:
-        return Buckets.parse(text).edges
+        return Buckets.parse(text).edges, parse_detector_edges(ln for ln in per_detector.splitlines() if ln.strip())
     except ValueError as exc:
-        raise BadInput(str(exc), "e.g. 25,50,75") from exc
+        raise BadInput(str(exc), "e.g. 25,50,75, and per detector lbpcascade_animeface=30,60,90") from exc
+
+
+def _classes(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+_FACE_OPTIONS = {
+    "classes": ("STRING", {"default": "", "tooltip": "YOLO classes counted as faces, by name or number; empty: "
+                           "the classes named like 'face' (a model without one is refused with its class list)"}),
+}
 
 
 _DETECT_INPUTS = {
@@ -74,25 +85,31 @@ class UDWDetectFaces(DatasetStageNode):
             "count_from": (list(COUNT_SOURCES), {"default": "auto", "tooltip": "person count from faces and/or tags"}),
             "crop": ("BOOLEAN", {"default": False, "tooltip": "also save a square crop per face as a new item"}),
             "crop_size": ("INT", {"default": 768, "min": 64, "max": 4096, "step": 64, "tooltip": "crop side (scaled down only)"}),
-        }, "optional": engine_input(), "hidden": {"unique_id": "UNIQUE_ID"}}
+        }, "optional": {**engine_input(), **_FACE_OPTIONS,
+                        "detector_buckets": ("STRING", {"default": "", "multiline": True, "tooltip": (
+                            "bucket edges for one detector's boxes, one DETECTOR=EDGES per line, e.g. "
+                            "lbpcascade_animeface=30,60,90 (its square boxes reach below the chin)")})},
+            "hidden": {"unique_id": "UNIQUE_ID"}}
 
     @classmethod
-    def VALIDATE_INPUTS(cls, buckets=None):
-        if buckets is not None:
-            try:
-                Buckets.parse(buckets)
-            except ValueError as exc:
-                return f"buckets: {exc}"
+    def VALIDATE_INPUTS(cls, buckets=None, detector_buckets=None):
+        try:
+            _edges(buckets or "25,50,75", detector_buckets or "")
+        except BadInput as exc:
+            return f"buckets: {str(exc).splitlines()[0]}"
         return True
 
     @classmethod
     def IS_CHANGED(cls, dataset, **kwargs):
         return float("nan")  # the stage itself skips finished work
 
-    def run(self, dataset, detector, conf, iou, buckets, count_from, crop, crop_size, engine=None, unique_id=None):
+    def run(self, dataset, detector, conf, iou, buckets, count_from, crop, crop_size, engine=None, classes="",
+            detector_buckets="", unique_id=None):
         try:
-            settings = FaceSettings(detector=_detector_value(detector), conf=conf, iou=iou, edges=_edges(buckets),
-                                    count_from=count_from, crop=crop, crop_settings=CropSettings(size=crop_size))
+            edges, detector_edges = _edges(buckets, detector_buckets)
+            settings = FaceSettings(detector=_detector_value(detector), conf=conf, iou=iou, edges=edges,
+                                    detector_edges=detector_edges, classes=_classes(classes), count_from=count_from,
+                                    crop=crop, crop_settings=CropSettings(size=crop_size))
             report = run_faces(dataset, settings, comfy_ports(unique_id, model_dirs=_model_dirs(), engine=engine))
         except UdwError as exc:
             raise _fail(exc) from exc
@@ -114,11 +131,12 @@ class UDWFaceDetectImages:
             "images": ("IMAGE",), **_DETECT_INPUTS,
             "crop_scale": ("FLOAT", {"default": 1.5, "min": 1.0, "max": 8.0, "step": 0.1, "tooltip": "crop side in face heights"}),
             "crop_size": ("INT", {"default": 512, "min": 32, "max": 4096, "step": 32, "tooltip": "side of the output crops"}),
-        }}
+        }, "optional": _FACE_OPTIONS}
 
-    def run(self, images, detector, conf, iou, crop_scale, crop_size):
+    def run(self, images, detector, conf, iou, crop_scale, crop_size, classes=""):
         try:
-            det = load_detector(_detector_value(detector), comfy_ports(model_dirs=_model_dirs()), conf, iou)
+            det = load_detector(_detector_value(detector), comfy_ports(model_dirs=_model_dirs()), conf, iou,
+                                classes=_classes(classes))
         except UdwError as exc:
             raise _fail(exc) from exc
         buckets, annotated, crops, boxes = Buckets(), [], [], []

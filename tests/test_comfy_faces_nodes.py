@@ -46,6 +46,7 @@ def test_pipeline_workflow_runs(comfy_faces, load_workflow):
     out = comfy_faces.run_workflow(load_workflow("faces_characters_export.api.json"))
     ds, report = out["2"]
     assert "3 faces in 2 images" in report and "face_detect_v1.4_s" in report
+    assert "face-height buckets:" in report and "no face in: " in report and "c.png" in report
     assert "Mage" in out["3"][1] and "colour-v1" in out["3"][1]
     table, folder = out["4"]
     root = comfy_faces.base / "output" / "udw" / "sample_faces_everydream"
@@ -81,6 +82,13 @@ def test_arrange_node_and_guards(comfy_faces):
         comfy_faces.run("UDWArrangeDataset", dataset=ds, output="busy", **args)
     assert "outside the allowed folders" in comfy_faces.validate("UDWArrangeDataset", {"output": "/etc/x"})
     assert "buckets" in comfy_faces.validate("UDWDetectFaces", {"buckets": "90,10"})
+    assert "buckets" in comfy_faces.validate("UDWDetectFaces", {"buckets": "25,50", "detector_buckets": "x"})
+    (_, report), ui = comfy_faces.run("UDWDetectFaces", dataset=ds, detector="auto", conf=0.25, iou=0.7,
+                                      buckets="25,50,75", count_from="faces", crop=False, crop_size=128,
+                                      detector_buckets="face_detect_v1.4_s=60,70,80")
+    # faces of 62 % and 50 % of the height: buckets 1 and 0 of the detector's edges, named as the defaults
+    assert "face_height_ratio_0-25" in report and "face_height_ratio_25-50" in report and "50-75" not in report
+    assert "no face in: " in ui["text"][0]
     with pytest.raises(RuntimeError, match="models/udw_detectors"):
         comfy_faces.run("UDWDetectFaces", dataset=ds, detector="/etc/passwd.onnx", conf=0.25, iou=0.7,
                         buckets="25,50,75", count_from="faces", crop=False, crop_size=128)

@@ -26,7 +26,9 @@ def test_seed_json_and_caption(tmp_path, make_face_dataset):
     (meta,) = collect(ds)
     assert json.dumps(meta.seed_json()) == json.dumps({
         "count": "2", "characters": ["KuraueHinata", "AobaKokona"], "general": "anishot yamaS2EP04",
-        "facepos": ["fvp 42 70 fhp 22 39", "fvp 15 37 fhp 62 75"], "tags": ["long_hair", "2girls", "outdoors"]})
+        "facepos": ["fvp 42 70 fhp 22 39", "fvp 15 37 fhp 62 75"], "tags": ["long_hair", "2girls", "outdoors"],
+        # beyond the seed: the ratio the bucket came from and the detector whose boxes it measures
+        "face_height_ratio": 0.2824, "face_detector": "t"})
     assert render_caption(meta, CaptionSettings()) == (
         "2people, KuraueHinata AobaKokona, anishot yamaS2EP04, fvp 42 70 fhp 22 39 fvp 15 37 fhp 62 75, "
         "long hair, 2girls, outdoors")

@@ -24,6 +24,9 @@ def test_cli_pipeline(tmp_path, frames, tiny_yolo, capsys):
                  "--crop-min", "64", "--crop-size", "96"]) == 0
     out = capsys.readouterr().out
     assert "3 faces in 2 images, 3 crops" in out and "tiny_face" in out
+    assert "face-height buckets:" in out and "no face in: " in out and "c.png" in out
+    assert main(["-q", "faces", ds, "--detector", str(tiny_yolo), "--classes", "person"]) == 2
+    assert "has no class 'person' (its classes: 0: face)" in capsys.readouterr().err
     assert main(["-q", "characters", ds, "--embedder", "colour", "--min-cluster", "2"]) == 0
     assert "unknown_1" in capsys.readouterr().out
     assert main(["-q", "characters", ds, "--rename", "unknown_1=Mage", "--rename", "others=Mage"]) == 0
@@ -48,6 +51,8 @@ def test_cli_errors_exit_2_with_a_hint(tmp_path, frames, capsys):
     ds = str(tmp_path / "ds")
     main(["-q", "import", str(frames), "-d", ds])
     assert main(["faces", ds, "--buckets", "70,20"]) == 2
+    assert main(["faces", ds, "--detector-buckets", "lbpcascade_animeface"]) == 2
+    assert "NAME=EDGES" in capsys.readouterr().err
     assert main(["arrange", ds, "-o", ds]) == 2
     assert "dataset's own folder" in capsys.readouterr().err
     assert main(["characters", ds, "--rename", "nonsense"]) == 2

@@ -2,7 +2,8 @@
 
 import pytest
 
-from udw.faces.geometry import Buckets, Face, count_from_tags, face_height_ratio, facepos, iou, person_count
+from udw.faces.geometry import (Buckets, Face, check_edges, count_from_tags, face_height_ratio, facepos, iou,
+                                parse_detector_edges, person_count)
 
 
 def test_facepos_matches_the_seed_truncation():
@@ -31,6 +32,21 @@ def test_configurable_buckets():
     for bad in ("50,25", "0,50", "150", "30,30", "x"):
         with pytest.raises(ValueError):
             Buckets.parse(bad)
+
+
+def test_bucket_edges_per_detector():
+    faces = [Face(0, 0, 10, 70, detector="cascade")]  # 70 % of a 100 px picture
+    own = {"cascade": (30, 60, 90)}
+    assert Buckets.for_faces(faces, (25, 50, 75), own).bucket(0.7) == "face_height_ratio_50-75"
+    assert Buckets.for_faces(faces, (25, 50, 75)).bucket(0.7) == "face_height_ratio_50-75"
+    assert Buckets.for_faces(faces, (25, 50, 75), own).bucket(0.55) == "face_height_ratio_25-50"
+    assert parse_detector_edges(["cascade=30,60,90", " yolo = 20 "]) == {"cascade": (30, 60, 90), "yolo": (20, 40, 60, 80)}
+    check_edges((25, 50, 75), own)
+    with pytest.raises(ValueError, match="as many as the default"):
+        check_edges((25, 50, 75), {"cascade": (40,)})
+    for bad in (["cascade"], ["=30"], ["cascade=90,30"]):
+        with pytest.raises(ValueError):
+            parse_detector_edges(bad)
 
 
 @pytest.mark.parametrize("tags,count", [

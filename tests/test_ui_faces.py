@@ -28,8 +28,15 @@ def served(tmp_path, tiny_yolo, magenta_frame, serve_ui):
 def test_faces_characters_arrange_export_over_http(served):
     root, client = served
     client.predict("ds", "frames", "copy", api_name="/udw_import")
-    status, grid = client.predict("ds", "tiny.onnx", 0.25, 0.7, "25,50,75", "faces", False, 768, api_name="/udw_faces")
+    status, grid = client.predict("ds", "tiny.onnx", 0.25, 0.7, "25,50,75", "faces", False, 768,
+                                  "tiny=60,70,80", "", api_name="/udw_faces")
     assert "3 faces in 2 images" in status and grid
+    # the report: a bar per bucket, and the picture without a face; the tiny detector's own edges
+    # (60,70,80) put both pictures (faces 19 % and 31 % of the height) in the first bucket
+    assert "face_height_ratio_0-25 " in status and "25-50" not in status and "no face in: " in status and "c.png" in status
+    result = client.predict("ds", "tiny.onnx", 0.25, 0.7, "25,50,75", "auto", False, 768, "", "person",
+                            api_name="/udw_faces")
+    assert "has no class 'person'" in shown_error(result)
     status, _ = client.predict("ds", "", "colour", "dbscan", 3, api_name="/udw_characters")
     assert "colour-v1" in status and "unknown_1 3" in status
     status, _ = client.predict("ds", "", "unknown_1=Mage", api_name="/udw_rename")
@@ -44,7 +51,8 @@ def test_faces_characters_arrange_export_over_http(served):
 
 def test_errors_are_readable(served):
     root, client = served
-    result = client.predict("nothing", "auto", 0.25, 0.7, "25,50,75", "auto", False, 768, api_name="/udw_faces")
+    result = client.predict("nothing", "auto", 0.25, 0.7, "25,50,75", "auto", False, 768, "", "",
+                            api_name="/udw_faces")
     assert "not a UDW dataset" in shown_error(result)
     result = client.predict("ds", "/etc", "link", 1, "count", "{count}", "anishot", "", False, api_name="/udw_arrange")
     assert "outside the allowed folders" in shown_error(result)

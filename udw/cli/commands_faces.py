@@ -16,7 +16,7 @@ from ..dataset.balance import NORMALISE, parse_weights, read_weights, table
 from ..dataset.trainers import KOHYA_LAYOUTS, STRATEGIES, TRAINERS
 from ..faces import CropSettings, FaceSettings, run_faces
 from ..faces.detect import DETECTOR_CHOICES
-from ..faces.geometry import COUNT_SOURCES, Buckets
+from ..faces.geometry import COUNT_SOURCES, Buckets, parse_detector_edges
 from .progress import CtrlC, terminal_ports
 
 
@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-size", type=int, default=640, help="longer side used for detection")
     p.add_argument("--min-neighbors", type=int, default=5, help="LBP cascade: neighbours a face needs")
     p.add_argument("--buckets", default="25,50,75", help="face-height-ratio bucket edges in percent")
+    _detector_buckets_arg(p)
+    p.add_argument("--classes", default="", help="YOLO: classes counted as faces, by name or number "
+                   "(default: the model's classes named like 'face'; its class list is shown when none is)")
     p.add_argument("--count-from", choices=COUNT_SOURCES, default="auto", help="person count from faces and/or tags")
     p.add_argument("--crop", action="store_true", help="also save a square crop per face as a new item")
     p.add_argument("--crop-scale", type=float, default=3.0, help="crop side in face heights")
@@ -84,6 +87,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_sources)
 
 
+def _detector_buckets_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detector-buckets", action="append", default=[], metavar="DETECTOR=EDGES",
+                   help="bucket edges for one detector's boxes, e.g. lbpcascade_animeface=30,60,90 (the cascade's "
+                        "square boxes reach below the chin); repeatable")
+
+
+def _bucket_edges(args: argparse.Namespace) -> tuple[tuple[int, ...], dict]:
+    try:
+        return Buckets.parse(args.buckets).edges, parse_detector_edges(args.detector_buckets)
+    except ValueError as exc:
+        raise BadInput(str(exc), "e.g. --buckets 25,50,75 --detector-buckets lbpcascade_animeface=30,60,90") from exc
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-download", action="store_true", help="allow model downloads")
     p.add_argument("--retry-failed", action="store_true", help="retry images that failed before")
@@ -95,6 +111,7 @@ def _arrange_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-images", type=int, default=1, help="smaller character combinations -> character_others")
     p.add_argument("--max-count", type=int, default=6, help="this many characters or more -> N+_characters")
     p.add_argument("--buckets", default="25,50,75")
+    _detector_buckets_arg(p)
     p.add_argument("--merge", action="store_true", help="add to a folder that holds other files")
     p.add_argument("--general", default="anishot", help="the caption's general description")
     p.add_argument("--no-episode", action="store_true", help="do not append series+episode to it")
@@ -116,13 +133,10 @@ def _arrange_args(p: argparse.ArgumentParser) -> None:
 def _arrange_settings(args: argparse.Namespace) -> ArrangeSettings:
     weights = read_weights(Path(args.weights)) if args.weights else {}
     weights.update(parse_weights(args.weight))
-    try:
-        edges = Buckets.parse(args.buckets).edges
-    except ValueError as exc:
-        raise BadInput(str(exc), "e.g. --buckets 25,50,75") from exc
+    edges, detector_edges = _bucket_edges(args)
     return ArrangeSettings(
         levels=tuple(x.strip() for x in args.levels.split(",") if x.strip()), mode=args.mode,
-        min_images=args.min_images, max_count=args.max_count, edges=edges,
+        min_images=args.min_images, max_count=args.max_count, edges=edges, detector_edges=detector_edges,
         caption_ext=getattr(args, "caption_ext", None) or ".txt", merge=args.merge,
         meta=MetaSettings(general=args.general, episode_in_general=not args.no_episode,
                           count_from=args.count_from, include_crops=not args.no_crops),
@@ -133,12 +147,11 @@ def _arrange_settings(args: argparse.Namespace) -> ArrangeSettings:
 
 
 def cmd_faces(args: argparse.Namespace) -> int:
-    try:
-        edges = Buckets.parse(args.buckets).edges
-    except ValueError as exc:
-        raise BadInput(str(exc), "e.g. --buckets 25,50,75") from exc
+    edges, detector_edges = _bucket_edges(args)
     settings = FaceSettings(detector=args.detector, conf=args.conf, iou=args.iou, max_size=args.max_size,
-                            min_neighbors=args.min_neighbors, edges=edges, count_from=args.count_from,
+                            min_neighbors=args.min_neighbors, edges=edges, detector_edges=detector_edges,
+                            classes=tuple(c.strip() for c in args.classes.split(",") if c.strip()),
+                            count_from=args.count_from,
                             crop=args.crop, crop_settings=CropSettings(args.crop_scale, args.crop_min, args.crop_size))
     with CtrlC() as ctrl_c:
         report = run_faces(args.dataset, settings, terminal_ports("faces", ctrl_c, args.quiet,

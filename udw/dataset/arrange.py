@@ -27,7 +27,7 @@ from ..core.manifest import MANIFEST_NAME, Dataset
 from ..core.text import plural
 from ..core.paths import safe_name
 from ..core.ports import Ports
-from ..faces.geometry import Buckets
+from ..faces.geometry import Buckets, check_edges, face_height_ratio
 from . import balance as bal
 from .captions import CaptionSettings, core_tags, render
 from .metadata import ItemMeta, MetaSettings, collect
@@ -45,6 +45,7 @@ class ArrangeSettings:
     min_images: int = 1              # character combinations with fewer images -> character_others
     max_count: int = 6               # 6 or more characters -> 6+_characters
     edges: tuple[int, ...] = (25, 50, 75)
+    detector_edges: dict = field(default_factory=dict)  # detector name -> its own bucket edges
     caption_ext: str = ".txt"
     write_json: bool = True
     merge: bool = False
@@ -64,7 +65,10 @@ class ArrangeSettings:
             raise BadInput("max count must be >= 2 and min images >= 1", "e.g. --max-count 6 --min-images 10")
         if not re.fullmatch(r"\.[A-Za-z0-9_-]{1,16}", self.caption_ext):
             raise BadInput(f"bad caption extension {self.caption_ext!r}", "e.g. .txt or .caption")
-        Buckets(tuple(self.edges))
+        try:
+            check_edges(self.edges, self.detector_edges)
+        except ValueError as exc:
+            raise BadInput(str(exc), "e.g. --buckets 25,50,75") from exc
         self.caption.validate()
 
 
@@ -107,7 +111,6 @@ def count_folder(n: int, max_count: int) -> str:
 def plan(metas: list[ItemMeta], s: ArrangeSettings, notes: Optional[list[str]] = None) -> list[Placed]:
     """Where every image goes (no file is touched)."""
     notes = notes if notes is not None else []
-    buckets = Buckets(tuple(s.edges))
     levels = list(s.levels)
     named = any(m.characters for m in metas)
     if "character" in levels and metas and not named:
@@ -116,7 +119,7 @@ def plan(metas: list[ItemMeta], s: ArrangeSettings, notes: Optional[list[str]] =
     combos = Counter("+".join(sorted(m.characters)) for m in metas if m.characters)
     placed, used = [], set()
     for m in metas:
-        folder = _folder(m, levels, s, buckets, combos, named)
+        folder = _folder(m, levels, s, combos, named)
         name = Path(m.item.path).name
         if (folder, name) in used:
             name = f"{Path(name).stem}-{m.item.id}{Path(name).suffix}"
@@ -129,8 +132,7 @@ def plan(metas: list[ItemMeta], s: ArrangeSettings, notes: Optional[list[str]] =
     return placed
 
 
-def _folder(m: ItemMeta, levels: list[str], s: ArrangeSettings, buckets: Buckets, combos: Counter,
-            named: bool) -> tuple[str, ...]:
+def _folder(m: ItemMeta, levels: list[str], s: ArrangeSettings, combos: Counter, named: bool) -> tuple[str, ...]:
     n = len(m.characters) if named else len(m.faces)
     if not m.faces or n == 0:
         return (OTHERS,)  # no face, or only unrecognised ones
@@ -143,8 +145,8 @@ def _folder(m: ItemMeta, levels: list[str], s: ArrangeSettings, buckets: Buckets
             parts.append(combo if combos[combo] >= s.min_images and len(combo) < 100 else CHARACTER_OTHERS)
         else:  # a bucket chosen by hand in the dataset browser wins over the measured one
             manual = (m.item.extra.get("manual") or {}).get("bucket")
-            parts.append(safe_name(manual) if manual else
-                         buckets.bucket(max(f.height for f in m.faces) / (m.item.height or 1)))
+            buckets = Buckets.for_faces(m.faces, s.edges, s.detector_edges)  # edges of the detector that ran
+            parts.append(safe_name(manual) if manual else buckets.bucket(face_height_ratio(m.faces, m.item.height or 1)))
     return tuple(parts)
 
 

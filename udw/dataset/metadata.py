@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..core.manifest import Dataset, Item
-from ..faces.geometry import Face, facepos, person_count
+from ..faces.geometry import Face, face_height_ratio, facepos, person_count
 from ..faces.store import CHARACTER, GENERAL, load_faces, load_tags
 
 NOT_A_CHARACTER = {None, "", "others", "unknown", "ood"}
@@ -43,8 +43,12 @@ class ItemMeta:
 
     def seed_json(self) -> dict:
         w, h = self.item.width or 1, self.item.height or 1
-        return {"count": str(self.count), "characters": list(self.characters), "general": self.general,
+        data = {"count": str(self.count), "characters": list(self.characters), "general": self.general,
                 "facepos": [facepos(f, w, h) for f in self.faces], "tags": list(self.tags)}
+        if self.faces:  # the ratio's box convention depends on the detector: name it
+            data["face_height_ratio"] = round(face_height_ratio(self.faces, h), 4)
+            data["face_detector"] = self.faces[0].detector
+        return data
 
 
 def characters_of(faces: list[Face]) -> list[str]:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Protocol, Union
+from typing import Optional, Protocol, Sequence, Union
 
 import numpy as np
 
@@ -31,15 +31,16 @@ class Detector(Protocol):
 
 def load_detector(name: Union[str, Path] = "auto", ports: Optional[Ports] = None,
                   conf: Optional[float] = None, iou: Optional[float] = None, max_size: int = 640,
-                  min_neighbors: int = 5) -> Detector:
-    """A ready detector. `name`: 'auto', a catalogue name, or a path to a .onnx / .xml file."""
+                  min_neighbors: int = 5, classes: Sequence[str] = ()) -> Detector:
+    """A ready detector. `name`: 'auto', a catalogue name, or a path to a .onnx / .xml file.
+    `classes`: which classes of a YOLO model count as faces (default: the ones named like a face)."""
     ports = ports or Ports()
     text = str(name).strip() or "auto"
     if text == "auto":
         missing = []
         for candidate in AUTO_ORDER:
             try:
-                return load_detector(candidate, ports, conf, iou, max_size, min_neighbors)
+                return load_detector(candidate, ports, conf, iou, max_size, min_neighbors, classes)
             except ModelNotFound as exc:
                 missing.append(str(exc).splitlines()[0])
         folders = "\n".join(f"    {d}" for d in search_dirs("detectors", ports))
@@ -53,19 +54,19 @@ def load_detector(name: Union[str, Path] = "auto", ports: Optional[Ports] = None
         if not path.is_file():
             raise BadInput(f"{path}: no such detector file", "check the path")
         return _build(path, path.stem if path.stem != "model" else path.parent.name, path.suffix.lower(),
-                      {}, ports, conf, iou, max_size, min_neighbors)
+                      {}, ports, conf, iou, max_size, min_neighbors, classes)
     spec = get_spec(text)
     if spec.kind != "detectors":
         raise BadInput(f"{text} is a {spec.kind} model, not a detector", f"use one of {', '.join(DETECTOR_CHOICES)}")
     files = locate(spec, ports)
     suffix = ".xml" if spec.options.get("format") == "cascade" else ".onnx"
-    return _build(files.first, spec.name, suffix, spec.options, ports, conf, iou, max_size, min_neighbors)
+    return _build(files.first, spec.name, suffix, spec.options, ports, conf, iou, max_size, min_neighbors, classes)
 
 
 def _build(path: Path, name: str, suffix: str, options: dict, ports: Ports, conf: Optional[float],
-           iou: Optional[float], max_size: int, min_neighbors: int) -> Detector:
+           iou: Optional[float], max_size: int, min_neighbors: int, classes: Sequence[str]) -> Detector:
     if suffix == ".xml":
         return CascadeDetector(path, name=name, min_neighbors=min_neighbors, max_side=max_size)
     return YoloDetector(path, name=name, conf=conf if conf is not None else options.get("conf", 0.25),
                         iou=iou if iou is not None else options.get("iou", 0.7), max_size=max_size,
-                        providers=ports.providers)
+                        providers=ports.providers, classes=classes)

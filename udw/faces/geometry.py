@@ -62,18 +62,24 @@ def face_height_ratio(faces: Sequence[Face], height: int) -> float:
 
 @dataclass(frozen=True)
 class Buckets:
-    """Face-height-ratio buckets from edges in percent, e.g. (25, 50, 75) -> 0-25 ... 75-100."""
+    """Face-height-ratio buckets from edges in percent, e.g. (25, 50, 75) -> 0-25 ... 75-100.
+
+    `named_as`: edges whose names the buckets carry (a detector's own edges then keep the folder
+    names every detector shares: its k-th bucket is named like the k-th default bucket).
+    """
 
     edges: tuple[int, ...] = DEFAULT_EDGES
     prefix: str = "face_height_ratio_"
+    named_as: tuple[int, ...] = ()
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self):
-        edges = tuple(int(e) for e in self.edges)
-        if any(not 0 < e < 100 for e in edges) or list(edges) != sorted(set(edges)):
-            raise ValueError(f"bucket edges must be increasing whole percents between 0 and 100, got {edges}")
+        edges = _checked(self.edges)
         object.__setattr__(self, "edges", edges)
-        bounds = (0, *edges, 100)
+        label = _checked(self.named_as) if self.named_as else edges
+        if len(label) != len(edges):
+            raise ValueError(f"a detector's bucket edges {edges} must be as many as the default ones {label}")
+        bounds = (0, *label, 100)
         object.__setattr__(self, "names", tuple(f"{self.prefix}{a}-{b}" for a, b in zip(bounds, bounds[1:])))
 
     @classmethod
@@ -85,6 +91,12 @@ class Buckets:
             nums = list(range(nums[0], 100, nums[0]))
         return cls(tuple(nums))
 
+    @classmethod
+    def for_faces(cls, faces: Sequence[Face], edges: Sequence[int], per_detector: Optional[dict] = None) -> "Buckets":
+        """The buckets for these faces' detector: its own edges when set (named like `edges`), else `edges`."""
+        own = (per_detector or {}).get(faces[0].detector) if faces else None
+        return cls(tuple(own), named_as=tuple(edges)) if own else cls(tuple(edges))
+
     def bucket(self, ratio: float) -> str:
         """Bucket name of a ratio in 0..1; like the seed, a ratio of 1.0 falls in the last bucket."""
         pct = min(int(ratio * 100), 99)
@@ -92,6 +104,31 @@ class Buckets:
             if pct < edge:
                 return name
         return self.names[-1]
+
+
+def _checked(edges: Sequence[int]) -> tuple[int, ...]:
+    edges = tuple(int(e) for e in edges)
+    if any(not 0 < e < 100 for e in edges) or list(edges) != sorted(set(edges)):
+        raise ValueError(f"bucket edges must be increasing whole percents between 0 and 100, got {edges}")
+    return edges
+
+
+def check_edges(edges: Sequence[int], per_detector: Optional[dict] = None) -> None:
+    """ValueError unless the default edges and each detector's own ones make valid buckets."""
+    Buckets(tuple(edges))
+    for own in (per_detector or {}).values():
+        Buckets(tuple(own), named_as=tuple(edges))
+
+
+def parse_detector_edges(entries: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """['lbpcascade_animeface=30,60,90', ...] -> {detector name: bucket edges}."""
+    out = {}
+    for entry in entries:
+        name, sep, edges = str(entry).partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"bad per-detector buckets {entry!r}: use NAME=EDGES, e.g. lbpcascade_animeface=30,60,90")
+        out[name.strip()] = Buckets.parse(edges).edges
+    return out
 
 
 _COUNT_TAG = re.compile(r"^(\d+)(\+?)\s*[_ ]?(girl|boy|other)s?$")

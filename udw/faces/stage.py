@@ -4,6 +4,7 @@ and optionally save per-face crops as new items linked to their source image.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,11 +20,12 @@ from ..core.ports import Ports
 from ..core.stages import ItemError, Stage, StageReport, run_stage
 from .crops import CropSettings, crop_box, cut, faces_in_crop
 from .detect import Detector, load_detector
-from .geometry import COUNT_SOURCES, Buckets, Face, face_height_ratio, person_count
+from .geometry import COUNT_SOURCES, Buckets, Face, check_edges, face_height_ratio, person_count
 from .store import load_tags, reading_order, save_faces
 
 STAGE = "faces"
 CROP_DIR = "crops"
+NO_FACE, NO_FACE_LISTED = "no face", 20
 
 
 @dataclass
@@ -34,6 +36,8 @@ class FaceSettings:
     max_size: int = 640
     min_neighbors: int = 5                # LBP cascade only
     edges: tuple[int, ...] = (25, 50, 75)
+    detector_edges: dict = field(default_factory=dict)   # detector name -> its own bucket edges
+    classes: tuple[str, ...] = ()         # YOLO classes counted as faces (default: those named like a face)
     count_from: str = "auto"              # auto | faces | tags | max
     crop: bool = False
     crop_settings: CropSettings = field(default_factory=CropSettings)
@@ -45,7 +49,7 @@ class FaceSettings:
             if v is not None and not 0 <= v <= 1:
                 raise BadInput(f"{name} must be between 0 and 1, got {v}", "e.g. --conf 0.25 --iou 0.7")
         try:
-            Buckets(tuple(self.edges))
+            check_edges(self.edges, self.detector_edges)
         except ValueError as exc:
             raise BadInput(str(exc), "e.g. --buckets 25,50,75") from exc
 
@@ -57,7 +61,8 @@ class FacesReport:
     images_with_faces: int = 0
     faces: int = 0
     crops: int = 0
-    buckets: dict[str, int] = field(default_factory=dict)
+    buckets: dict[str, int] = field(default_factory=dict)   # bucket (or NO_FACE) -> pictures
+    no_face: list[str] = field(default_factory=list)         # pictures without a face (first NO_FACE_LISTED)
 
     @property
     def cancelled(self) -> bool:
@@ -68,9 +73,7 @@ class FacesReport:
         text = (f"{head}\n  detector: {self.detector or 'not needed'}\n"
                 f"  {self.faces} faces in {self.images_with_faces} images"
                 + (f", {self.crops} crops" if self.crops else ""))
-        if self.buckets:
-            text += "\n  " + ", ".join(f"{k}: {v}" for k, v in sorted(self.buckets.items()))
-        return text
+        return text + "".join("\n  " + line for line in histogram(self.buckets, self.no_face))
 
 
 class FaceStage(Stage):
@@ -79,12 +82,13 @@ class FaceStage(Stage):
 
     def __init__(self, settings: FaceSettings, detector: Optional[Detector] = None):
         self.s = settings
-        self.buckets = Buckets(tuple(settings.edges))
         self.detector = detector
 
     def settings(self) -> dict:
         data = asdict(self.s)  # the detector as asked for ('auto'): a re-run resumes, whatever it found
         data["edges"] = list(self.s.edges)
+        data["detector_edges"] = {k: list(v) for k, v in sorted(self.s.detector_edges.items())}
+        data["classes"] = list(self.s.classes)
         if not self.s.crop:
             data.pop("crop_settings")
         return data
@@ -145,8 +149,9 @@ class FaceStage(Stage):
                faces: list[Face], tags: list[str]) -> None:
         save_faces(conn, item_id, faces)
         ratio = face_height_ratio(faces, height)
+        buckets = Buckets.for_faces(faces, self.s.edges, self.s.detector_edges)
         ds.update_item(conn, item_id, width=width, height=height, face_ratio=ratio,
-                       bucket=self.buckets.bucket(ratio) if faces else None,
+                       bucket=buckets.bucket(ratio) if faces else None,
                        person_count=person_count(len(faces), tags, self.s.count_from))
 
 
@@ -177,7 +182,7 @@ def run_faces(dataset: Union[Dataset, str, Path], settings: Optional[FaceSetting
     stage = FaceStage(settings, detector)
     if stage.detector is None and not _all_done(ds, stage, retry_failed):
         stage.detector = load_detector(settings.detector, ports, settings.conf, settings.iou,
-                                       settings.max_size, settings.min_neighbors)
+                                       settings.max_size, settings.min_neighbors, settings.classes)
     report.detector = stage.detector.describe() if stage.detector is not None else ""
     report.stage = run_stage(ds, stage, ports, retry_failed=retry_failed)
     _totals(ds, report)
@@ -197,5 +202,29 @@ def _totals(ds: Dataset, report: FacesReport) -> None:
             "SELECT COUNT(DISTINCT f.item_id) FROM faces f JOIN items i ON i.id=f.item_id "
             "WHERE i.status='active' AND i.kind!='crop'").fetchone()[0]
         report.crops = conn.execute("SELECT COUNT(*) FROM items WHERE kind='crop' AND status='active'").fetchone()[0]
-        report.buckets = dict(conn.execute("SELECT COALESCE(bucket, 'no face'), COUNT(*) FROM items "
-                                           "WHERE status='active' GROUP BY 1").fetchall())
+        report.buckets = dict(conn.execute("SELECT COALESCE(bucket, ?), COUNT(*) FROM items "
+                                           "WHERE status='active' AND kind!='crop' GROUP BY 1", (NO_FACE,)).fetchall())
+        report.no_face = [r[0] for r in conn.execute(
+            "SELECT path FROM items WHERE status='active' AND kind!='crop' AND bucket IS NULL ORDER BY path LIMIT ?",
+            (NO_FACE_LISTED,))]
+
+
+def histogram(buckets: dict[str, int], no_face: Sequence[str], width: int = 30) -> list[str]:
+    """Text lines: one bar per face-height bucket (then 'no face'), and the pictures without a face,
+    so that close-ups falling out of the buckets show at once."""
+    if not buckets:
+        return []
+    def natural(name: str) -> list:  # face_height_ratio_5-10 before face_height_ratio_10-20
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+    names = sorted((k for k in buckets if k != NO_FACE), key=natural) + ([NO_FACE] if NO_FACE in buckets else [])
+    top, total = max(buckets.values()), sum(buckets.values())
+    pad = max(len(n) for n in names)
+    lines = ["face-height buckets:"]
+    for name in names:
+        n = buckets[name]
+        lines.append(f"  {name:<{pad}} {'#' * max(1, round(width * n / top)):<{width}} {n} ({100 * n / total:.0f}%)")
+    if no_face:
+        more = buckets.get(NO_FACE, 0) - len(no_face)
+        lines.append(f"no face in: {', '.join(no_face)}" + (f" and {more} more" if more > 0 else ""))
+    return lines

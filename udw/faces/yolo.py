@@ -6,10 +6,15 @@ of the stride), keeping its aspect ratio, padded with grey 114 around it.
 Output: (1, 4 + classes, anchors) with rows cx, cy, w, h in input pixels, then per-class scores
 (already sigmoid). Decoding keeps scores above `conf`, converts to corners, undoes the letterbox,
 and runs class-wise NMS at `iou`.
+
+Classes: Ultralytics writes `names` ({0: 'face', ...}) and `imgsz` into the ONNX metadata. Only
+face classes count (names containing 'face' or 'head'), unless `classes` names others; a model with
+no face class is refused with its class list; a one-class model without names is a face model.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +28,7 @@ from .geometry import Face
 
 PAD_VALUE = 114
 STRIDE = 32
+FACE_WORDS = ("face", "head")  # class names counted as faces (deepghs head detectors box the face too)
 
 
 @dataclass(frozen=True)
@@ -112,39 +118,91 @@ def decode(output: np.ndarray, conf: float, iou: float, classes: Optional[Sequen
     return boxes[keep], scores[keep], cls_ids[keep]
 
 
+def model_names(metadata: dict, n_classes: Optional[int]) -> dict[int, str]:
+    """Class names from Ultralytics' `names` metadata; a one-class model without them is a face model."""
+    text = metadata.get("names")
+    if text:
+        try:
+            names = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            names = None
+        if isinstance(names, dict):
+            return {int(k): str(v) for k, v in names.items()}
+        if isinstance(names, (list, tuple)):
+            return {k: str(v) for k, v in enumerate(names)}
+    if n_classes == 1:
+        return {0: "face"}
+    return {k: str(k) for k in range(n_classes or 0)}
+
+
+def pick_classes(names: dict[int, str], wanted: Sequence[str], model: str) -> dict[int, str]:
+    """The classes to count: `wanted` (names or numbers) or else every class named like a face."""
+    listing = ", ".join(f"{k}: {v}" for k, v in sorted(names.items())) or "none named"
+    if not wanted:
+        faces = {k: v for k, v in names.items() if any(w in v.lower() for w in FACE_WORDS)}
+        if not faces:
+            raise BadInput(f"{model} has no face class (its classes: {listing})",
+                           "use a face detector, or name the classes to count with --classes")
+        return faces
+    picked, by_name = {}, {v.lower(): k for k, v in names.items()}
+    for w in wanted:
+        key = w.strip()
+        k = int(key) if key.isdigit() else by_name.get(key.lower())
+        if k is None or k not in names:
+            raise BadInput(f"{model} has no class {key!r} (its classes: {listing})", "pick --classes from that list")
+        picked[k] = names[k]
+    return picked
+
+
 class YoloDetector:
     """A YOLOv8-layout ONNX detector; `detect(img)` returns faces (or heads, persons) as `Face`s."""
 
     def __init__(self, path: Path, name: str = "", conf: float = 0.25, iou: float = 0.7,
                  max_size: int = 640, providers: Optional[Sequence[str]] = None,
-                 classes: Optional[Sequence[int]] = None):
+                 classes: Sequence[str] = ()):
         self.path = Path(path)
         self.name = name or self.path.parent.name or self.path.stem
-        self.conf, self.iou, self.max_size, self.classes = conf, iou, max_size, classes
+        self.conf, self.iou, self.max_size, self.wanted = conf, iou, max_size, tuple(classes)
         self.session = get_session(self.path, providers)
         inp = self.session.session.get_inputs()[0]
         self.input_name = inp.name
-        self.output_name = self.session.session.get_outputs()[0].name
+        out = self.session.session.get_outputs()[0]
+        self.output_name = out.name
         shape = inp.shape
         if len(shape) != 4 or shape[1] not in (3, "3"):
             raise BadInput(f"{self.path.name}: input shape {shape} is not NCHW RGB",
                            "use a YOLOv8 ONNX export (input 'images' 1x3xHxW)")
+        meta = self.session.session.get_modelmeta().custom_metadata_map
+        n_classes = out.shape[1] - 4 if len(out.shape) == 3 and isinstance(out.shape[1], int) else None
+        self.names = model_names(meta, n_classes)
+        self.classes = pick_classes(self.names, self.wanted, self.path.name)
         fixed = all(isinstance(d, int) for d in shape[2:])
-        self.size = (int(shape[3]), int(shape[2])) if fixed else None
+        self.size = (int(shape[3]), int(shape[2])) if fixed else _trained_size(meta)
 
     def __reduce__(self):
         # Sent to a Ray worker as its recipe: the session is opened there (providers chosen there).
-        return (type(self), (self.path, self.name, self.conf, self.iou, self.max_size, None, self.classes))
+        return (type(self), (self.path, self.name, self.conf, self.iou, self.max_size, None, self.wanted))
 
     def describe(self) -> str:
-        return f"{self.name} (YOLOv8 ONNX, {self.session.describe()}, conf {self.conf}, IoU {self.iou})"
+        counted = ", ".join(self.classes.values())
+        return (f"{self.name} (YOLOv8 ONNX, {self.session.describe()}, conf {self.conf}, IoU {self.iou}, "
+                f"classes {counted})")
 
     def detect(self, img: np.ndarray) -> list[Face]:
         h, w = img.shape[:2]
         canvas, lb = letterbox(img, self.size, self.max_size)
         blob = canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
         out = self.session.session.run([self.output_name], {self.input_name: blob})[0]
-        boxes, scores, _ = decode(np.asarray(out)[0], self.conf, self.iou, self.classes)
+        boxes, scores, _ = decode(np.asarray(out)[0], self.conf, self.iou, list(self.classes))
         boxes = lb.to_image(boxes, w, h)
         return [Face(*map(float, b), score=float(s), detector=self.name)
                 for b, s in zip(boxes, scores) if b[2] - b[0] >= 1 and b[3] - b[1] >= 1]
+
+
+def _trained_size(metadata: dict) -> Optional[tuple[int, int]]:
+    """A dynamic-input export runs at the size it was trained for (`imgsz` [h, w]), when it says."""
+    try:
+        h, w = ast.literal_eval(metadata.get("imgsz", ""))
+        return (int(w), int(h))
+    except (ValueError, SyntaxError, TypeError):
+        return None

@@ -9,7 +9,7 @@ from ...characters.cluster import METHODS
 from ...core.manifest import Dataset
 from ...faces import CropSettings, FaceSettings, run_faces
 from ...faces.detect import DETECTOR_CHOICES
-from ...faces.geometry import COUNT_SOURCES, Buckets
+from ...faces.geometry import COUNT_SOURCES, Buckets, parse_detector_edges
 from ...gallery.grid import dataset_grid
 from ..compat import make
 from ..host import UiHost
@@ -30,6 +30,9 @@ def build(host: UiHost) -> None:
                     conf = gr.Slider(0.05, 0.95, value=0.25, step=0.05, label="Confidence")
                     iou = gr.Slider(0.1, 0.95, value=0.7, step=0.05, label="NMS IoU")
                 buckets = gr.Textbox(label="Face-height buckets (percent edges)", value="25,50,75")
+                detector_buckets = gr.Textbox(label="Buckets for one detector's boxes (DETECTOR=EDGES per line)",
+                                              lines=1, placeholder="lbpcascade_animeface=30,60,90")
+                classes = gr.Textbox(label="YOLO classes counted as faces", placeholder="default: classes named like face")
                 count_from = gr.Radio(list(COUNT_SOURCES), value="auto", label="Person count from")
                 with gr.Row():
                     crop = gr.Checkbox(label="Save a crop per face", value=False)
@@ -50,11 +53,14 @@ def build(host: UiHost) -> None:
             grid = make(gr.Image, label="Preview", type="pil", interactive=False, elem_id="udw_faces_grid")
 
     @friendly(status=0, outputs=2)
-    def do_faces(ds_path, det, c, i, edges, count, crop_on, side, progress=gr.Progress()):
+    def do_faces(ds_path, det, c, i, edges, count, crop_on, side, per_detector="", class_names="",
+                 progress=gr.Progress()):
         root = host.roots.resolve(ds_path)
         det = str(host.roots.resolve(det)) if det.endswith((".onnx", ".xml")) else det
-        settings = FaceSettings(detector=det, conf=c, iou=i, edges=_edges(edges), count_from=count, crop=crop_on,
-                                crop_settings=CropSettings(size=int(side or 768)))
+        edges, detector_edges = _edges(edges, per_detector or "")
+        settings = FaceSettings(detector=det, conf=c, iou=i, edges=edges, detector_edges=detector_edges,
+                                classes=tuple(x.strip() for x in (class_names or "").split(",") if x.strip()),
+                                count_from=count, crop=crop_on, crop_settings=CropSettings(size=int(side or 768)))
         report = run_faces(root, settings, host.ports(progress, "faces"))
         return _md(report.summary()), _grid(root)
 
@@ -73,20 +79,21 @@ def build(host: UiHost) -> None:
                                  refs=host.roots.resolve(ref_path) if ref_path.strip() else None)
         return _md("\n".join(f"renamed {k}: {v} faces" for k, v in done.items()) or "nothing to rename"), _grid(root)
 
-    faces_btn.click(do_faces, inputs=[dataset, detector, conf, iou, buckets, count_from, crop, crop_size],
+    faces_btn.click(do_faces, inputs=[dataset, detector, conf, iou, buckets, count_from, crop, crop_size,
+                                      detector_buckets, classes],
                     outputs=[status, grid], api_name="udw_faces")
     chars_btn.click(do_characters, inputs=[dataset, refs, embedder, cluster, min_cluster], outputs=[status, grid],
                     api_name="udw_characters")
     rename_btn.click(do_rename, inputs=[dataset, refs, renames], outputs=[status, grid], api_name="udw_rename")
 
 
-def _edges(text: str):
+def _edges(text: str, per_detector: str):
     from ...core.errors import BadInput
 
     try:
-        return Buckets.parse(text).edges
+        return Buckets.parse(text).edges, parse_detector_edges(ln for ln in per_detector.splitlines() if ln.strip())
     except ValueError as exc:
-        raise BadInput(str(exc), "e.g. 25,50,75") from exc
+        raise BadInput(str(exc), "e.g. 25,50,75, and per detector lbpcascade_animeface=30,60,90") from exc
 
 
 def _md(text: str) -> str:
