@@ -1,12 +1,11 @@
 """UDW Studio inside a real ComfyUI (UDW_COMFYUI_DIR): nodes load, workflows run through /prompt."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-from udw.testing.workflows import load_with_own_inputs  # the test puts its own files in input/
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -28,7 +27,9 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
     rng = np.random.default_rng(0)
     for i in range(5):
         Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
-    graph = load_with_own_inputs("dataset_import_preview")
+    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
+    # own pictures into an own dataset (the shipped graph takes the sample pictures; other tests use it)
+    graph["1"]["inputs"].update(source="udw_sample_images", dataset="own_pictures")
     entry = run_prompt(comfyui, graph)
     assert entry["status"]["status_str"] == "success", entry["status"]
     assert "5 added" in entry["outputs"]["1"]["text"][0]
@@ -36,11 +37,11 @@ def test_dataset_workflow_runs(comfyui, run_prompt):
     assert [e["label"] for e in shown] == [f"img{i}" for i in range(5)]
     thumb = comfyui.get(f"/udw/browser/thumb?dataset={shown[0]['dataset']}&id={shown[0]['id']}")
     assert thumb
-    assert (comfyui.base / "output" / "udw" / "sample_dataset" / "udw-manifest.sqlite").is_file()
+    assert (comfyui.base / "output" / "udw" / "own_pictures" / "udw-manifest.sqlite").is_file()
 
 
 def test_missing_path_is_a_validation_error(comfyui):
-    graph = load_with_own_inputs("dataset_import_preview")
+    graph = json.loads((REPO / "example_workflows" / "api" / "dataset_import_preview.json").read_text())
     graph["1"]["inputs"]["source"] = "no_such_folder"
     status, body = comfyui.post("/prompt", {"prompt": graph})
     assert status == 400
