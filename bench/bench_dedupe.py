@@ -97,7 +97,6 @@ def dataset_for(pictures: Path, name: str):
 # -- quality ---------------------------------------------------------------------------------------
 
 def sweep_ours(ds, truth_paths: list[Path]) -> dict:
-    import numpy as np
 
     from udw.dedupe import compute
     from udw.dedupe.cluster import cluster, rank_rows

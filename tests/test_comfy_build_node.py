@@ -1,6 +1,5 @@
 """UDW Build Dataset inside a fake ComfyUI: sample episodes in, dataset + training folder + page out."""
 
-import json
 import shutil
 from pathlib import Path
 

@@ -6,13 +6,6 @@ from udw.testing import tiny_lora, tiny_sd
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 @pytest.fixture
 def models(comfy, monkeypatch, tmp_path):

@@ -2,15 +2,7 @@
 
 import shutil
 
-import pytest
 
-
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
 
 
 def test_pack_registers_namespaced_nodes(comfy):

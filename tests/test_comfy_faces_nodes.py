@@ -8,13 +8,6 @@ from PIL import Image
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 @pytest.fixture
 def comfy_faces(comfy, tiny_yolo, magenta_frame):

@@ -17,13 +17,6 @@ from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 @pytest.fixture
 def comfy_env(comfy, monkeypatch, tmp_path):

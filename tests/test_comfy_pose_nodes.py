@@ -15,13 +15,6 @@ onnx = pytest.importorskip("onnx")
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 @pytest.fixture
 def pose_comfy(comfy, tmp_path, monkeypatch):

@@ -9,13 +9,6 @@ NODE_DEFAULTS = dict(mode="mpdecimate", dedupe=True, dedupe_change=0.005, every=
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 def extract_inputs(**kw):
     return {"video": "", "dataset": "frames", **NODE_DEFAULTS, "cross_episode": "drop", "format": "png",

@@ -8,13 +8,6 @@ from udw.dedupe.synthetic import scene, variant, write_set
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 @pytest.fixture
 def pics(comfy):

@@ -2,7 +2,6 @@
 without a face class is refused with its class list; on the tiny detector and on a real
 Ultralytics export (nudenet's 320n.onnx, fetched from PyPI; skipped with the reason offline)."""
 
-import numpy as np
 import pytest
 
 from udw.core.errors import BadInput

@@ -3,17 +3,9 @@
 import shutil
 import sys
 
-import pytest
 
 from udw.core.engine import EngineSettings
 
-
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
 
 
 def test_engine_node_validates_and_builds_settings(comfy):

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.usefixtures("no_models")
 
 
 
-@pytest.fixture
-def load_workflow():
-    """Shipped workflows (example_workflows/api) with typed input paths instead of their sample nodes."""
-    from udw.testing.workflows import load_with_own_inputs
-
-    return load_with_own_inputs
-
 
 @pytest.fixture
 def installed(comfy, tiny_tagger):

@@ -1,7 +1,5 @@
 """UDW Studio inside a real AUTOMATIC1111 WebUI (UDW_A1111_DIR): the UDW tab appears and works."""
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest

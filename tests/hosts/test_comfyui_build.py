@@ -1,6 +1,5 @@
 """UDW Build Dataset inside a real ComfyUI (UDW_COMFYUI_DIR): sample episodes through the shipped workflow."""
 
-import json
 import shutil
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """The dedupe nodes inside a real ComfyUI (UDW_COMFYUI_DIR): object_info, the shipped workflow
 through /prompt, and a threshold out of range refused at validation."""
 
-import json
 from pathlib import Path
 
 import pytest

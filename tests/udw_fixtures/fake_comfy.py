@@ -350,10 +350,10 @@ def comfy(tmp_path, monkeypatch) -> FakeComfy:
     return FakeComfy(tmp_path / "comfyui", monkeypatch)
 
 
-def load_workflow(name: str) -> dict:
-    return json.loads((REPO / "workflows" / name).read_text())
+@pytest.fixture
+def load_workflow():
+    """load_workflow(name, images=False, **paths): a shipped API workflow (example_workflows/api) with
+    typed input paths in place of its sample-media nodes."""
+    from udw.testing.workflows import load_with_own_inputs
 
-
-@pytest.fixture(name="load_workflow")
-def load_workflow_fixture():
-    return load_workflow
+    return load_with_own_inputs
