@@ -121,12 +121,36 @@ def _draw(kind: str, rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
 def noisy_copy(rgb: np.ndarray, rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,
                chain: int = 2) -> tuple[np.ndarray, str]:
     """A copy through `chain` random transformations of the model (e.g. rescale then JPEG)."""
+    out, how, _ = noisy_copy_mapped(rgb, rng, kinds, chain)
+    return out, how
+
+
+def noisy_copy_mapped(rgb: np.ndarray, rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,
+                      chain: int = 2) -> tuple[np.ndarray, str, Callable]:
+    """noisy_copy, plus a function that maps a box (x0, y0, x1, y1) of the original to the copy."""
     usable = [k for k in kinds if k != "h264" or has_h264()]
     out, names = rgb, []
+    sx = sy = 1.0
+    tx = ty = 0.0
     for k in rng.choice(usable, size=chain, replace=False):
+        before = out.shape[:2]
         out, name = _draw(str(k), out, rng)
         names.append(name)
-    return out, " + ".join(names)
+        fy, fx = out.shape[0] / before[0], out.shape[1] / before[1]
+        if k == "rescale":
+            sx, sy, tx, ty = sx * fx, sy * fy, tx * fx, ty * fy
+        elif k == "crop":
+            left, top = (float(v.rstrip("%")) / 100 for v in name.split()[1].split("/")[:2])
+            tx, ty = tx - int(left * before[1]), ty - int(top * before[0])
+        elif k == "shift":
+            dx, dy = (int(v) for v in name.split()[1].rstrip("px").split(","))
+            tx, ty = tx + dx, ty + dy
+
+    def mapped(box):
+        x0, y0, x1, y1 = box
+        return (x0 * sx + tx, y0 * sy + ty, x1 * sx + tx, y1 * sy + ty)
+
+    return out, " + ".join(names), mapped
 
 
 NOISE: dict[str, Callable] = {"jpeg": jpeg, "webp": webp, "rescale": rescale, "crop": crop, "shift": shift,

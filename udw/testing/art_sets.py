@@ -86,6 +86,7 @@ class Picture:
     drawing: int                  # index of its drawing (the truth group)
     rgb: np.ndarray
     how: str                      # "original" or the noise applied
+    faces: list = field(default_factory=list)   # the drawing's face boxes, moved with the copy
 
 
 def copy_set(draws: list[Drawing], copies: int = 2, seed: int = 0,
@@ -94,8 +95,8 @@ def copy_set(draws: list[Drawing], copies: int = 2, seed: int = 0,
     rng = np.random.default_rng(seed)
     out = []
     for k, d in enumerate(draws):
-        out.append(Picture(d.name, k, d.rgb, "original"))
+        out.append(Picture(d.name, k, d.rgb, "original", list(d.faces)))
         for c in range(copies):
-            rgb, how = noise.noisy_copy(d.rgb, rng, kinds or noise.KINDS)
-            out.append(Picture(f"{d.name} copy{c}", k, rgb, how))
+            rgb, how, mapped = noise.noisy_copy_mapped(d.rgb, rng, kinds or noise.KINDS)
+            out.append(Picture(f"{d.name} copy{c}", k, rgb, how, [mapped(b) for b in d.faces]))
     return out
