@@ -4,7 +4,7 @@ Each *base* still (one or two cast members over a background) gets *variants* th
 drawings (another expression, outfit colours, a head tilt, a hand or arm moved, another character,
 a pan that reveals new picture) and every drawing gets *copies* that a dataset should merge: a
 blink, a lip flap, a slow pan of a few pixels, and the noise model of :mod:`.noise` (JPEG, WebP,
-rescale, crop, shift, gamma, H.264). File names are shuffled, so their order tells nothing.
+rescale, crop, shift, gamma, H.264), stored as PNG. File names are shuffled: order tells nothing.
 
 ``imageset.truth.json`` beside ``images/``::
 
@@ -156,24 +156,24 @@ def generate_image_set(out_dir: str | os.PathLike, bases: int = 20, seed: int = 
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     drawings = _plan(rng, bases, width, height)
-    pictures: list[tuple] = []  # drawing, kind, rgb, suffix, params, encoded file (or None)
+    pictures: list[tuple] = []  # drawing, kind, rgb, params
     cache: dict = {}
     for d, (did, kind, _, still) in enumerate(drawings):
         clean = render_still(still, width, height, cache)
-        pictures.append((did, kind, clean, ".png", {}, None))
+        pictures.append((did, kind, clean, {}))
         for copy_kind in ("blink", "lip_flap", "slow_pan"):
             made = _same_drawing_copy(rng, still, copy_kind) if rng.random() < 0.4 else None
             if made is not None:
-                pictures.append((did, copy_kind, render_still(made[0], width, height, cache), ".png", made[1], None))
+                pictures.append((did, copy_kind, render_still(made[0], width, height, cache), made[1]))
         for noise_kind in rng.permutation(list(NOISE))[:copies]:
             pictures.append((did, str(noise_kind), *NOISE[str(noise_kind)](clean, rng)))
         if progress is not None:
             progress(d + 1, len(drawings))
     names = rng.permutation(len(pictures))
     images, groups = [], {}
-    for (did, kind, rgb, suffix, params, data), n in zip(pictures, names):
-        name = f"img_{int(n):04d}{suffix}"
-        _save(rgb, data, out / "images" / name)
+    for (did, kind, rgb, params), n in zip(pictures, names):
+        name = f"img_{int(n):04d}.png"
+        _save(rgb, out / "images" / name)
         images.append({"file": f"images/{name}", "drawing": did, "kind": kind, "params": params})
         groups.setdefault(did, []).append(f"images/{name}")
     truth = {"format": FORMAT, "version": VERSION, "seed": seed, "width": width, "height": height,
@@ -185,10 +185,8 @@ def generate_image_set(out_dir: str | os.PathLike, bases: int = 20, seed: int = 
     return path
 
 
-def _save(rgb: np.ndarray, data: Optional[bytes], path: Path) -> None:
-    """The encoded copy as it is (JPEG/WebP), else a PNG of the pixels; atomically."""
-    if data is None:
-        buf = io.BytesIO()
-        Image.fromarray(rgb).save(buf, "PNG", compress_level=1)
-        data = buf.getvalue()
-    write_atomic(path, data)
+def _save(rgb: np.ndarray, path: Path) -> None:
+    """A PNG of the pixels (a JPEG copy's loss is already in them), atomically."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG", compress_level=1)
+    write_atomic(path, buf.getvalue())
