@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover
 
 COLOUR_SIDE = THUMB_SIDE  # long side of the colour thumbnail: the verifier's
 BLOCK_LIMIT = 9.0      # largest 4x4-block residual (grey levels) of a copy within one video
-SURELY_CHANGED = 0.04  # grey share changed (aligned) over which no colour check is needed
+SURELY_CHANGED = 0.015 # grey share changed (aligned) over which no colour check is needed (flaps: <= 0.01)
 LAYER_MAX = 0.05       # over this share left, no second layer is looked for (a new picture)
 LAYER_SHARE = 0.01     # a second sliding layer must explain this share of the picture
 SPECK = 0.001          # changed share of the picture too small to be a new drawing
