@@ -28,10 +28,11 @@ import numpy as np
 from PIL import Image
 
 from .cast import CHARACTER_IDS, OUTFITS, character
-from .figure import HANDS, POSE_WAVE, character_sprite, composite
+from .figure import FULL_EXTENT, HANDS, POSE_WAVE, character_sprite, composite
 from .head import EXPR_SMILE, EXPRESSIONS
 from .noise import NOISE, NOISE_KINDS
 from .scenery import BACKGROUNDS, panorama
+from .storyboard import ActorState
 from .truthjson import write_atomic
 
 FORMAT, VERSION = "udw.samples.imageset", 1
@@ -50,26 +51,11 @@ COPY = {"blink": "eyes shut, all else the same", "lip_flap": "another mouth draw
 
 
 @dataclass(frozen=True)
-class Look:
-    char: str
-    x: int
-    y: int
-    h: int
-    pose: int = 0
-    eyes: int = 0
-    mouth: int = 0
-    expression: int = 0
-    tilt: float = 0.0
-    hand: int = 0
-    outfit: int = 0
-
-
-@dataclass(frozen=True)
 class Still:
     background: str
     art_seed: int
     cam: int
-    looks: tuple[Look, ...]
+    looks: tuple[ActorState, ...]  # characters on screen (eyes, mouths, expressions, ...)
 
 
 def render_still(still: Still, width: int, height: int, pano_cache: Optional[dict] = None) -> np.ndarray:
@@ -79,7 +65,7 @@ def render_still(still: Still, width: int, height: int, pano_cache: Optional[dic
         cache[key] = panorama(still.background, width * 2, height, height, still.art_seed)
     out = cache[key][:, still.cam:still.cam + width].copy()
     for k in still.looks:
-        sprite = character_sprite(character(k.char), k.h, k.pose, k.eyes, k.mouth, 5.45, k.expression, k.tilt,
+        sprite = character_sprite(character(k.char), k.h, k.pose, k.eyes, k.mouth, k.extent, k.expression, k.tilt,
                                   k.hand, k.outfit)
         composite(out, sprite, k.x, k.y)
     return out
@@ -88,8 +74,9 @@ def render_still(still: Still, width: int, height: int, pano_cache: Optional[dic
 def _base(rng: np.random.Generator, n: int, width: int, height: int) -> Still:
     chars = [str(c) for c in rng.permutation(list(CHARACTER_IDS))[:int(rng.integers(1, 3))]]
     h = round(height * float(rng.uniform(0.22, 0.45)))
-    looks = tuple(Look(c, round(width * (0.5 if len(chars) == 1 else 0.3 + 0.4 * j) + rng.uniform(-0.08, 0.08) * width),
-                       round(height * float(rng.uniform(0.1, 0.25))), h) for j, c in enumerate(chars))
+    looks = tuple(ActorState(c, round(width * (0.5 if len(chars) == 1 else 0.3 + 0.4 * j) + rng.uniform(-0.08, 0.08) * width),
+                             round(height * float(rng.uniform(0.1, 0.25))), h, 0, 0, 0, FULL_EXTENT)
+                  for j, c in enumerate(chars))
     return Still(str(rng.choice(BACKGROUNDS)), n, int(rng.integers(0, width // 2)), looks)
 
 
