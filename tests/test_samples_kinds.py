@@ -155,3 +155,12 @@ def test_image_set_is_deterministic(image_set, tmp_path):
     assert again.read_bytes() == path.read_bytes()
     with pytest.raises(ValueError):
         generate_image_set(tmp_path, bases=0)
+
+
+def test_cli_writes_an_image_set(tmp_path):
+    from udw.samples.__main__ import main
+
+    assert main([str(tmp_path), "--episodes", "1", "--duration", "2", "--width", "96", "--height", "54",
+                 "--fps", "8", "--quiet", "--image-set", "1"]) == 0
+    labels = imageset_labels(tmp_path / "imageset" / "imageset.truth.json")
+    assert labels.items and all((tmp_path / "imageset" / f).is_file() for f in labels.items)
