@@ -40,12 +40,12 @@ def test_plain_folder_is_indexed_in_place_and_scored(plain):
     report = dedupe_dataset(plain, truth=[plain / "truth.json"])
     assert (plain / MANIFEST_NAME).is_file() and not (plain / "images").exists()
     ds = Dataset(plain)
-    assert report.considered == ds.count(None) == 35
+    assert report.considered == ds.count(None) == 38
     assert report.removed == ds.count("duplicate") and report.clusters >= 6
     for it in ds.items(status="duplicate"):   # every removed picture shares its scene with the kept one
         kept = ds.item(it.duplicate_of)
         assert kept.status == "active" and kept.path[:4] == it.path[:4] and kept.cluster == kept.id
-        assert it.extra["dedupe"]["similarity"] >= 0.96
+        assert it.extra["dedupe"]["similarity"] >= 0.9 and it.extra["dedupe"]["why"]["signal"]
         assert (plain / it.path).is_file()      # marked only: files stay
     s = report.scores
     assert s["pairs"]["precision"] >= 0.95 and s["pairs"]["recall"] >= 0.8
@@ -87,7 +87,7 @@ def test_move_then_undo_puts_files_back(plain):
 def test_delete_only_on_request_and_undo_says_what_cannot_come_back(plain):
     report = dedupe_dataset(plain, DedupeSettings(action="delete"), preview=False)
     left = [p for p in plain.iterdir() if p.suffix in (".png", ".jpg")]
-    assert len(left) == 35 - report.removed and report.applied.deleted == report.removed
+    assert len(left) == 38 - report.removed and report.applied.deleted == report.removed
     undo = restore(plain)
     assert undo.deleted == report.removed and undo.restored == 0 and "cannot be restored" in undo.summary()
     assert dedupe_dataset(plain, preview=False).considered == len(left)   # deleted ones stay out
@@ -112,9 +112,10 @@ def test_dataset_made_by_import_and_keep_rules(tmp_path, synthetic):
     small = [it for it in ds.items(status=None) if "_small" in it.path]
     assert small and all(it.status == "duplicate" for it in small)   # the downscaled copy never wins
     earliest = dedupe_dataset(ds, DedupeSettings(keep="earliest"), preview=False)
-    for it in ds.items(status="duplicate"):
-        assert it.duplicate_of < it.id
-    assert largest.removed == earliest.removed
+    for it in ds.items(status="duplicate"):   # each removed picture is a copy from its own scene
+        assert it.duplicate_of < it.id and ds.item(it.duplicate_of).path.split("/")[-1][:4] == it.path.split("/")[-1][:4]
+    # each removed picture is verified against the survivor of its rule, so the counts may differ
+    assert earliest.removed > 0 and largest.removed > 0
 
 
 def test_signature_stage_resumes_after_cancel(plain):
@@ -122,9 +123,9 @@ def test_signature_stage_resumes_after_cancel(plain):
         dedupe_dataset(plain, ports=Ports(cancelled=lambda: True))
     ds = Dataset(plain)
     done = ds.stage_summary()[STAGE]["ok"]
-    assert 0 < done < 35 and ds.count("duplicate") == 0   # nothing applied
+    assert 0 < done < 38 and ds.count("duplicate") == 0   # nothing applied
     report = dedupe_dataset(plain, preview=False)
-    assert report.signatures.done == 35 - done and report.considered == 35
+    assert report.signatures.done == 38 - done and report.considered == 38
 
 
 def test_bad_pictures_are_skipped_and_reported(tmp_path):

@@ -161,7 +161,8 @@ def test_scores_by_hand():
 def test_threshold_validation():
     from udw.core.errors import BadInput
 
-    assert DedupeSettings(method="phash").validated().threshold == pytest.approx(0.875)
+    assert DedupeSettings(method="phash", verify=False).validated().threshold == pytest.approx(0.875)
+    assert DedupeSettings(method="phash").validated().threshold == pytest.approx(0.75)  # candidates, verified
     assert hash_bits_for(0.875) == 8 and hash_bits_for(1.0) == 0
     for bad in (dict(threshold=0.2), dict(threshold=1.5), dict(method="sift"), dict(keep="oldest"),
                 dict(action="burn"), dict(aspect_tolerance=-1)):

@@ -44,12 +44,14 @@ def test_holds_dropped_and_every_kept_frame_has_a_row(tmp_path, make_clip):
     assert json.loads(src["info"])["probe"]["codec"] == "h264"
 
 
-def test_seed_thresholds_are_the_default(tmp_path, make_clip):
+def test_hold_thresholds_default_finer_than_the_seed(tmp_path, make_clip):
+    # issue 14: the seed's hi=64*200:lo=64*50 dropped new drawings; the default drops holds only
     make_clip(tmp_path / "clip.mp4", shots=((10, 2, 0), (8, 3, 1)))
     default = extract_frames(tmp_path / "a", [tmp_path / "clip.mp4"], FrameSettings(dedupe=False))
+    seed = extract_frames(tmp_path / "s", [tmp_path / "clip.mp4"], FrameSettings(dedupe=False, hi=12800, lo=3200))
     exact = extract_frames(tmp_path / "b", [tmp_path / "clip.mp4"], FrameSettings(dedupe=False, **EXACT))
-    assert FrameSettings().mpdecimate.filter_string() == "mpdecimate=hi=12800:lo=3200:frac=0.33"
-    assert 0 < default.kept <= exact.kept
+    assert FrameSettings().mpdecimate.filter_string() == "mpdecimate=hi=3200:lo=768:frac=0.33"
+    assert 0 < seed.kept <= default.kept <= exact.kept
 
 
 def test_near_duplicates_are_never_written(tmp_path, make_clip):

@@ -117,7 +117,8 @@ def test_max_and_keep_bookkeeping_equal_the_literal_port(max_drop, keep):
 
 
 def test_filter_string_is_what_ffmpeg_takes():
-    assert MpdecimateParams().filter_string() == "mpdecimate=hi=12800:lo=3200:frac=0.33"
+    assert MpdecimateParams().filter_string() == "mpdecimate=hi=3200:lo=768:frac=0.33"
+    assert MpdecimateParams(64 * 200, 64 * 50).filter_string() == "mpdecimate=hi=12800:lo=3200:frac=0.33"
     assert MpdecimateParams(max=-2, keep=1).filter_string().endswith(":max=-2:keep=1")
 
 

@@ -10,13 +10,22 @@ from ..core.atomic import write_with
 from ..dedupe.settings import KEEP_RULES, LINKAGES, METHODS, DedupeSettings
 from .progress import CtrlC, terminal_ports
 
-EPILOG = """methods (threshold = smallest similarity that counts as a duplicate, 0.5-1.0):
-""" + "\n".join(f"  {m.name:<10} default {m.default:<6g} {m.help}" for m in METHODS.values()) + """
+EPILOG = """how it decides (defaults keep every distinct drawing):
+  the method's signatures find candidate pairs (threshold: default per method below); the pair
+  verifier then aligns each pair (scale, shift, tone) and compares small colour thumbnails block by
+  block: a copy (re-encode, rescale, crop <= 2%, shift <= 1%, gamma +-5%) is merged; another
+  expression, outfit colour, pose or character is kept. Known faces (from `udw faces`) are compared
+  at full detail. Lip flaps and blinks are kept by default (--merge-lip-flaps merges them).
+
+methods (threshold = smallest similarity of a candidate pair, 0.5-1.0):
+""" + "\n".join(f"  {m.name:<10} default {m.candidate:<5g} (--no-verify: {m.default:g}) {m.help}"
+                for m in METHODS.values()) + """
 
 examples:
   udw dedupe my_dataset                       mark duplicates (files stay), preview in previews/
   udw dedupe ~/fanart --move-duplicates       a plain folder: duplicates go to ~/fanart/duplicates/
-  udw dedupe my_dataset --threshold 0.98      stricter; re-running replaces the previous result
+  udw dedupe my_dataset --strictness 2        keep more pairs apart; re-running replaces the result
+  udw dedupe frames --merge-lip-flaps         also merge blinks / mouth flaps of one drawing
   udw dedupe my_dataset --undo                everything back as it was (moved files too)
   udw dedupe frames --eval EP01.truth.json    precision/recall/F1 against ground truth
 
@@ -56,6 +65,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-preview", action="store_true")
     p.add_argument("--preview-clusters", type=int, default=8, help="largest clusters shown (default 8)")
     p.add_argument("--exact", action="store_true", help="compare all pairs (slow; no index)")
+    p.add_argument("--strictness", type=float, default=1.0,
+                   help="verifier: 2 keeps more pairs apart, 0.5 merges more (0.25-4, default 1)")
+    p.add_argument("--merge-lip-flaps", action="store_true",
+                   help="verifier: merge a change confined to the eyes or mouth of a face (a blink or "
+                        "lip flap of one drawing); default: kept, like any expression")
+    p.add_argument("--allow-crops", action="store_true",
+                   help="verifier: a crop of a larger picture counts as its copy (default: only crops "
+                        "up to ~4%%; aspect ratios are then not compared)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="decide on the signature similarity alone (the old behaviour; merges expressions)")
     p.add_argument("--allow-download", action="store_true", help="allow model downloads from the Hub")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_dedupe, action="mark")
@@ -71,7 +90,9 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
             return 0
         settings = DedupeSettings(method=args.method, threshold=args.threshold, keep=args.keep,
                                   linkage=args.linkage, aspect_tolerance=args.aspect_tolerance,
-                                  model=args.model, exact=args.exact,
+                                  model=args.model, exact=args.exact, verify=not args.no_verify,
+                                  strictness=args.strictness, keep_lip_flaps=not args.merge_lip_flaps,
+                                  allow_crops=args.allow_crops,
                                   action="mark" if args.action == "dry" else args.action).validated()
         report = dedupe_dataset(args.dataset, settings, ports, truth=args.eval, preview=not args.no_preview,
                                 dry_run=args.action == "dry", preview_clusters=args.preview_clusters)
@@ -101,8 +122,12 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
 
 
 def _as_json(report, preview_path) -> dict:
+    from ..dedupe.verified import as_record
+
     return {"settings": report.settings.__dict__, "considered": report.considered, "clusters": report.clusters,
             "removed": report.removed, "kept": report.kept, "dry_run": report.dry_run,
             "failed": report.failed, "search": report.search, "seconds": report.seconds,
             "largest": report.largest, "scores": report.scores,
+            "closest_merged": [{"kept": a, "removed": b, **as_record(v)} for a, b, v in report.close_merges],
+            "closest_kept_apart": [{"a": a, "b": b, **as_record(v)} for a, b, v in report.kept_apart],
             "preview": str(preview_path) if preview_path else None}

@@ -39,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--mode", choices=MODES, default=_D.mode,
                    help="mpdecimate: drop holds; keyframes: only keyframes (fast); every: every Nth frame or "
                         "--fps; scene: the first frame of each scene")
-    g.add_argument("--hi", type=threshold, default=_D.hi, help="mpdecimate hi (e.g. 64*200)")
-    g.add_argument("--lo", type=threshold, default=_D.lo, help="mpdecimate lo (e.g. 64*50)")
+    g.add_argument("--hi", type=threshold, default=_D.hi, help="mpdecimate hi (default 64*50; the seed's 64*200 also drops new drawings)")
+    g.add_argument("--lo", type=threshold, default=_D.lo, help="mpdecimate lo (default 64*12; the seed's 64*50)")
     g.add_argument("--frac", type=float, default=_D.frac, help="mpdecimate frac")
     g.add_argument("--max", dest="max_drop", type=int, default=_D.max_drop,
                    help="mpdecimate max: >0 most drops in a row, <0 fewest kept frames between drops")
@@ -59,6 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--dedupe-change", type=float, default=_D.dedupe_change,
                    help="largest share of the picture that may change once aligned")
     g.add_argument("--dedupe-window", type=int, default=_D.dedupe_window, help="compare with this many recent kept frames")
+    g.add_argument("--keep-lip-flaps", action="store_true",
+                   help="keep blinks and mouth flaps of one drawing as separate frames (default: merged)")
+    g.add_argument("--dedupe-strictness", type=float, default=_D.dedupe_strictness,
+                   help="colour check: 1 is calibrated on the copy noise model; 2 keeps more frames apart")
+    g.add_argument("--grey-dedupe", dest="dedupe_colour", action="store_false",
+                   help="the old grey-only near-duplicate rule (faster; merges small acting changes)")
     g.add_argument("--cross-episode", choices=CROSS_EPISODE, default=_D.cross_episode,
                    help="frames in the first/last thirds repeating another episode of the run: drop them "
                         "(recorded, not written), mark them (written, status duplicate) or keep them")

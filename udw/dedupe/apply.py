@@ -141,10 +141,11 @@ def _restore_one(ds: Dataset, conn: sqlite3.Connection, item_id: int, rel: str, 
     report.restored += 1
 
 
-def apply(ds: Dataset, removed: Sequence[tuple[int, int, float]], kept: Sequence[tuple[int, int]],
+def apply(ds: Dataset, removed: Sequence[tuple], kept: Sequence[tuple[int, int]],
           action: str, run_id: int, ports: Optional[Ports] = None) -> ApplyReport:
-    """Mark `removed` (item id, kept item id, similarity) and `kept` (item id, cluster size);
-    then move or delete the removed files if asked."""
+    """Mark `removed` (item id, kept item id, similarity[, why: dict]) and `kept` (item id,
+    cluster size); then move or delete the removed files if asked. `why` (the verifier's signal,
+    value, threshold and reason) is stored with the mark."""
     ports = ports or Ports()
     report = ApplyReport()
     total = len(removed) + len(kept)
@@ -159,8 +160,9 @@ def apply(ds: Dataset, removed: Sequence[tuple[int, int, float]], kept: Sequence
         for start in range(0, len(removed), BATCH):
             batch = removed[start:start + BATCH]
             with ds.transaction(conn):
-                for item_id, survivor, sim in batch:
-                    _remove_one(ds, conn, int(item_id), int(survivor), float(sim), action, run_id, report)
+                for item_id, survivor, sim, *why in batch:
+                    _remove_one(ds, conn, int(item_id), int(survivor), float(sim), action, run_id, report,
+                                why[0] if why else None)
             done += len(batch)
             ports.step(done, total)
     _remove_empty_dirs(ds.root / DUPLICATES_DIR)
@@ -168,8 +170,8 @@ def apply(ds: Dataset, removed: Sequence[tuple[int, int, float]], kept: Sequence
 
 
 def _remove_one(ds: Dataset, conn: sqlite3.Connection, item_id: int, survivor: int, sim: float,
-                action: str, run_id: int, report: ApplyReport) -> None:
-    info: dict = {"of": survivor, "similarity": round(sim, 5), "run": run_id}
+                action: str, run_id: int, report: ApplyReport, why: Optional[dict] = None) -> None:
+    info: dict = {"of": survivor, "similarity": round(sim, 5), "run": run_id, **({"why": why} if why else {})}
     rel = conn.execute("SELECT path FROM items WHERE id=?", (item_id,)).fetchone()[0]
     new_rel = rel
     if action == "move":

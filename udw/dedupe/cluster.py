@@ -13,6 +13,7 @@ represented by their best member.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -91,13 +92,21 @@ def _node_best(rep_of: np.ndarray, rank: np.ndarray) -> np.ndarray:
     return best
 
 
-def cluster(rep_of: np.ndarray, pairs: Pairs, rank: np.ndarray, linkage: str = "direct") -> Clusters:
-    """Survivor of every row from identical groups (`rep_of`), verified pairs of representatives
-    and a rank (0 = best)."""
+Check = Callable[[int, int], bool]   # (later row, kept row) -> is it a copy? (pair verifier)
+
+
+def cluster(rep_of: np.ndarray, pairs: Pairs, rank: np.ndarray, linkage: str = "direct",
+            check: Optional[Check] = None) -> Clusters:
+    """Survivor of every row from identical groups (`rep_of`), similar pairs of representatives
+    and a rank (0 = best). `check`, when given, must confirm a pair before it merges anything
+    (direct linkage asks only about the pairs it would act on)."""
     n = len(rep_of)
     best = _node_best(rep_of, rank)
     node_rank = rank[best]                      # a node ranks as its best member
     if linkage == "chain":
+        if check is not None and len(pairs):
+            ok = np.array([check(int(a), int(b)) for a, b in zip(pairs.i, pairs.j)], bool)
+            pairs = Pairs(pairs.i[ok], pairs.j[ok], pairs.sim[ok])
         label = union_find(n, np.r_[pairs.i, np.arange(n)], np.r_[pairs.j, rep_of])
         top = np.full(n, np.iinfo(np.int64).max)
         np.minimum.at(top, label, rank)
@@ -106,13 +115,14 @@ def cluster(rep_of: np.ndarray, pairs: Pairs, rank: np.ndarray, linkage: str = "
         survivor = inv[top[label]]
         sim = np.ones(n, np.float32)
         return Clusters(survivor, sim)
-    leader, lsim = _direct(n, pairs, node_rank)
+    leader, lsim = _direct(n, pairs, node_rank, check)
     survivor = best[leader[rep_of]]             # each row follows its node, the node its leader
     sim = np.where(leader[rep_of] == rep_of, 1.0, lsim[rep_of]).astype(np.float32)
     return Clusters(survivor, sim)
 
 
-def _direct(n: int, pairs: Pairs, node_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _direct(n: int, pairs: Pairs, node_rank: np.ndarray,
+            check: Optional[Check] = None) -> tuple[np.ndarray, np.ndarray]:
     """leader[node] (itself when kept) and the similarity to it, visiting nodes best first."""
     leader = np.arange(n)
     lsim = np.ones(n, np.float32)
@@ -129,6 +139,8 @@ def _direct(n: int, pairs: Pairs, node_rank: np.ndarray) -> tuple[np.ndarray, np
         if a != current:
             current, decided = a, False
         if decided or not kept[b]:
+            continue
+        if check is not None and not check(a, b):
             continue
         leader[a], lsim[a], kept[a], decided = b, s, False, True
     return leader, lsim

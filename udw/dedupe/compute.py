@@ -4,6 +4,8 @@ Stored kinds (table `signatures`, one row per item and kind; the suffix is the f
 - `structure/1`: STRUCTURE_DIM float16 (see signatures.structure)
 - `phash/1`, `dhash/1`: 8 bytes, big-endian uint64
 - `stats/1`: float32 [sharpness, width, height, mean R, mean G, mean B] of the original picture
+- `verify/1`: the pair verifier's features (colour thumbnail, face boxes and crops; verify.py),
+  so that verifying candidate pairs never decodes a picture again
 - `embed/<model>`: float16 unit vector of a learned embedding
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -22,7 +24,8 @@ from ..core.images import to_rgb
 from . import signatures as sg
 
 STRUCTURE, PHASH, DHASH, STATS = "structure/1", "phash/1", "dhash/1", "stats/1"
-BASE_KINDS = (STRUCTURE, PHASH, DHASH, STATS)
+VERIFY = "verify/1"
+BASE_KINDS = (STRUCTURE, PHASH, DHASH, STATS, VERIFY)
 WORK_SIDE = 512   # larger pictures are reduced to about this size (long side) for signatures
 
 
@@ -82,13 +85,17 @@ def reduce(rgb: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
 
 
-def base_signatures(rgb: np.ndarray, width: int, height: int) -> dict[str, bytes]:
-    """The weight-free kinds of one (reduced) RGB picture, as stored bytes.
+def base_signatures(rgb: np.ndarray, width: int, height: int, faces: Sequence = ()) -> dict[str, bytes]:
+    """The weight-free kinds of one (reduced) RGB picture, as stored bytes; `faces`: boxes
+    (x0, y0, x1, y1) in the original picture's pixels, when known.
 
     One pass over the pixels: everything is computed from a copy 256 pixels on its long side
-    (the scale at which sharpness is defined; the other signatures shrink to 32 or less)."""
+    (the scale at which sharpness is defined and the verifier's thumbnail; the other signatures
+    shrink to 32 or less); face crops come from the reduced picture."""
     rgb = rgb[..., :3] if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)
     small = _long_side(rgb, 256)
+    f = rgb.shape[1] / max(width, 1)
+    verify = _verifier().features(rgb, [tuple(v * f for v in box) for box in faces], thumb=small)
     grey = sg.to_grey(small)
     mean = sg.cv2.mean(small)[:3] if sg.cv2 is not None else small.reshape(-1, 3).mean(axis=0)
     stats = np.array([sg.sharpness(grey), width, height, *mean], dtype=np.float32)
@@ -97,7 +104,20 @@ def base_signatures(rgb: np.ndarray, width: int, height: int) -> dict[str, bytes
         PHASH: int(sg.phash(grey)).to_bytes(8, "big"),
         DHASH: int(sg.dhash(grey)).to_bytes(8, "big"),
         STATS: stats.tobytes(),
+        VERIFY: verify.to_bytes(),
     }
+
+
+_VERIFIER = None
+
+
+def _verifier():
+    global _VERIFIER
+    if _VERIFIER is None:
+        from .verify import PairVerifier
+
+        _VERIFIER = PairVerifier()
+    return _VERIFIER
 
 
 def _long_side(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -112,7 +132,12 @@ def _long_side(rgb: np.ndarray, side: int) -> np.ndarray:
 
 
 def unpack(kind: str, blobs: list[bytes]) -> np.ndarray:
-    """Stored bytes of one kind for many items -> one array (rows in the given order)."""
+    """Stored bytes of one kind for many items -> one array (rows in the given order; the
+    verifier's features stay bytes, an object array, decoded per pair when needed)."""
+    if kind == VERIFY:
+        out = np.empty(len(blobs), object)
+        out[:] = [bytes(b) for b in blobs]
+        return out
     if kind in (PHASH, DHASH):
         return np.frombuffer(b"".join(blobs), dtype=">u8").astype(np.uint64)
     dtype = np.float32 if kind == STATS else np.float16

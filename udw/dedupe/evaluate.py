@@ -170,7 +170,22 @@ def score(true_label: Sequence, predicted: Sequence[int], removed_ok: Optional[S
         rr = right / ideal if ideal else 1.0
         out["removal"] = {"precision": rp, "recall": rr, "f1": _f1(rp, rr), "removed": removed,
                           "right": right, "ideal": ideal}
+        out["drawings"] = _coverage(t, np.array([x is None for x in removed_ok], bool), removed - right)
     return out
+
+
+def _coverage(t: np.ndarray, kept: np.ndarray, wrong_merges: int) -> dict:
+    """Both error sides per true group (drawing): coverage = share of drawings with a kept
+    picture, redundancy = kept pictures per covered drawing; wrong merges = removals whose kept
+    picture is another drawing; missed copies = kept pictures beyond one per drawing."""
+    groups = len(np.unique(t)) if len(t) else 0
+    covered = len(np.unique(t[kept])) if kept.any() else 0
+    n_kept = int(kept.sum())
+    return {"coverage": covered / groups if groups else 1.0,
+            "redundancy": n_kept / covered if covered else 0.0,
+            "drawings": groups, "covered": covered, "kept": n_kept,
+            "wrong_merges": int(wrong_merges), "missed_copies": n_kept - covered,
+            "lost_drawings": groups - covered}
 
 
 def _exact_clusters(t: np.ndarray, p: np.ndarray) -> tuple[int, int, int]:
@@ -211,6 +226,12 @@ def evaluate_dataset(ds: Dataset, truth: Truth, survivor: Optional[dict[int, int
 def format_scores(scores: dict) -> str:
     lines = [f"evaluation on {scores['items']} items in {scores['true_groups']} true groups"
              + (f" ({scores['unlabelled_items']} items not in the truth, skipped)" if scores.get("unlabelled_items") else "")]
+    d = scores.get("drawings")
+    if d:
+        lines.append(f"  drawings coverage {d['coverage']:.3f} ({d['covered']} of {d['drawings']} distinct drawings kept), "
+                     f"redundancy {d['redundancy']:.2f} kept per drawing")
+        lines.append(f"  errors   {d['wrong_merges']} wrong merges (a different drawing removed; "
+                     f"{d['lost_drawings']} drawings lost), {d['missed_copies']} missed copies (kept twice)")
     for key in ("pairs", "clusters", "removal"):
         if key in scores:
             s = scores[key]

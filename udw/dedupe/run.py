@@ -29,6 +29,8 @@ from .evaluate import evaluate_dataset, load_truth
 from .preview import cluster_preview
 from .settings import DedupeSettings
 from .stage import SignatureStage, failed_items, load_signatures
+from .verified import Checker, as_record, short, why_removed
+from .verify import PairVerifier, Verdict
 
 
 @dataclass
@@ -47,6 +49,8 @@ class DedupeReport:
     preview: Optional[Image.Image] = None
     largest: list[tuple[str, int]] = field(default_factory=list)   # (kept path, cluster size)
     dry_run: bool = False
+    kept_apart: list[tuple[str, str, Verdict]] = field(default_factory=list)   # closest calls kept
+    close_merges: list[tuple[str, str, Verdict]] = field(default_factory=list)  # closest calls merged
 
     @property
     def kept(self) -> int:
@@ -70,6 +74,14 @@ class DedupeReport:
             lines.append(f"  search: {self.search.get('search')}, {self.search.get('pairs', 0)} similar pairs, "
                          f"{self.search.get('identical_copies', 0)} identical copies, "
                          f"{self.search.get('aspect_buckets', 0)} aspect buckets")
+        if "verified" in self.search:
+            v = self.search
+            lines.append(f"  verifier: {v['verified']} candidate pairs checked, {v['verified_copies']} copies, "
+                         f"{v['kept_apart']} kept apart as different drawings")
+        for a, b, why in self.close_merges[:5]:
+            lines.append(f"  merged (closest call) {b} into {a}: {why.reason}")
+        for a, b, why in self.kept_apart[:5]:
+            lines.append(f"  kept apart (closest call) {a} / {b}: {why.reason}")
         if self.applied and self.applied.failed:
             lines += [f"  not applied {p}: {r}" for p, r in self.applied.failed[:20]]
         return lines + failure_lines(self.failed)
@@ -139,18 +151,22 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     report.signatures.already_done = len(ids) - report.signatures.done
     found = find_similar(s, data, stats, ports)
     rank = rank_rows(s.keep, stats[:, 0], stats[:, 1] * stats[:, 2], ids)
-    clusters = cluster(found.rep_of, found.pairs, rank, s.linkage)
+    with ds.db() as conn:
+        checker = _checker(s, lambda row: _stored_features(conn, int(ids[row]))) if s.verify else None
+        clusters = cluster(found.rep_of, found.pairs, rank, s.linkage, checker)
     if s.linkage == "chain":  # union-find does not know how far each member is from the survivor
         rem = clusters.removed
         clusters.similarity[rem] = Similarity(s.method, data)(rem, clusters.survivor[rem])
-    report.search, report.considered = found.stats, len(ids)
+    report.search = {**found.stats, **(checker.stats() if checker else {})}
+    report.considered = len(ids)
     t2 = time.perf_counter()
     groups = sorted(clusters.groups().items(), key=lambda kv: (-len(kv[1]), kv[0]))
     report.clusters, report.removed = len(groups), len(clusters.removed)
     paths = _paths(ds, ids)
     report.largest = [(paths[int(ids[k])], len(m)) for k, m in groups[:10]]
-    if preview and groups:
-        report.preview = _preview(ds, ids, paths, groups, clusters, s, preview_clusters)
+    _explain(report, checker, found.rep_of, clusters, lambda r: paths[int(ids[r])])
+    if preview and (groups or report.kept_apart):
+        report.preview = _preview(ds, ids, paths, groups, clusters, s, preview_clusters, checker, found.rep_of)
     t3 = time.perf_counter()
     survivor_ids = ids[clusters.survivor]
     if not dry_run and applying.same_as_applied(ds, ids, survivor_ids, s.action):
@@ -158,7 +174,8 @@ def dedupe_dataset(dataset: Union[str, Path, Dataset], settings: DedupeSettings 
     elif not dry_run:
         ports.check()  # last chance to stop before anything changes
         report.undone = applying.undo(ds)
-        removed = [(int(ids[r]), int(survivor_ids[r]), float(clusters.similarity[r])) for r in clusters.removed]
+        removed = [(int(ids[r]), int(survivor_ids[r]), float(clusters.similarity[r]), _why(checker, found.rep_of, r))
+                   for r in clusters.removed]
         kept = [(int(ids[k]), len(m)) for k, m in groups]
         report.applied = applying.apply(ds, removed, kept, s.action, int(time.time()), ports.scaled(95, 5, 100))
         ds.set_meta("dedupe", {"settings": s.__dict__, "time": time.time(), "removed": report.removed,
@@ -177,13 +194,42 @@ def _paths(ds: Dataset, ids: np.ndarray) -> dict[int, str]:
         return {r[0]: r[1] for r in conn.execute("SELECT id, path FROM items WHERE status IN ('active', 'duplicate')")}
 
 
+def _checker(s: DedupeSettings, fetch) -> Checker:
+    return Checker(PairVerifier(s.verifier_settings()), fetch)
+
+
+def _stored_features(conn, item_id: int) -> Optional[bytes]:
+    row = conn.execute("SELECT data FROM signatures WHERE item_id=? AND kind=?", (item_id, compute.VERIFY)).fetchone()
+    return bytes(row[0]) if row else None
+
+
+def _why(checker: Optional[Checker], rep_of: np.ndarray, row: int) -> Optional[dict]:
+    v = why_removed(checker, rep_of, int(row))
+    return as_record(v) if v is not None else None
+
+
+def _explain(report: DedupeReport, checker: Optional[Checker], rep_of: np.ndarray, clusters: Clusters, path) -> None:
+    """The closest calls on both sides: merges nearest their threshold, pairs kept apart nearest it."""
+    if checker is None:
+        return
+    report.kept_apart = [(path(a), path(b), v) for a, b, v in checker.kept_apart()]
+    merges = sorted(((v.margin, row, kept, v) for row, (kept, v) in checker.merged.items()), key=lambda t: -t[0])
+    report.close_merges = [(path(kept), path(row), v) for _, row, kept, v in merges[:12]]
+
+
 def _preview(ds: Dataset, ids: np.ndarray, paths: dict[int, str], groups, clusters: Clusters,
-             s: DedupeSettings, count: int) -> Image.Image:
-    rows = [(k, m[1:], clusters.similarity[m[1:]].tolist()) for k, m in groups]
+             s: DedupeSettings, count: int, checker: Optional[Checker] = None,
+             rep_of: Optional[np.ndarray] = None) -> Image.Image:
+    def label(r: int):
+        v = why_removed(checker, rep_of, int(r)) if checker is not None else None
+        return short(v) if v is not None else float(clusters.similarity[r])
+
+    rows = [(k, m[1:], [label(r) for r in m[1:]]) for k, m in groups]
+    apart = [(a, b, short(v)) for a, b, v in checker.kept_apart()[:4]] if checker else []
     title = (f"{ds.root.name}: {len(groups)} clusters, {len(clusters.removed)} duplicates "
-             f"({s.method} >= {s.threshold:g}); largest first, kept on the left")
+             f"({s.describe()}); kept on the left, why under each; last rows: closest pairs kept apart")
     return cluster_preview(rows, lambda r: ds.root / paths[int(ids[r])],
-                           lambda r: Path(paths[int(ids[r])]).stem, title, clusters=count)
+                           lambda r: Path(paths[int(ids[r])]).stem, title, clusters=count, apart=apart)
 
 
 def restore(dataset: Union[str, Path, Dataset], ports: Optional[Ports] = None) -> applying.UndoReport:
@@ -199,6 +245,7 @@ class BatchResult:
     survivor: list[int]             # for each input, the index kept in its place
     similarity: list[float]         # for each input, its similarity to that survivor
     settings: DedupeSettings
+    why: list = field(default_factory=list)   # for each removed input, the verifier's Verdict
 
     def summary(self) -> str:
         n = len(self.survivor)
@@ -219,6 +266,7 @@ def dedupe_images(images: Sequence[np.ndarray], settings: DedupeSettings = Dedup
         embedder = open_embedder(s.model, ports)
     base, stats = [], np.zeros((n, 6), np.float32)
     for k, img in enumerate(images):
+        img = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
         small = compute.reduce(np.ascontiguousarray(img[..., :3]))
         sig = compute.base_signatures(small, img.shape[1], img.shape[0])
         base.append(sig)
@@ -232,9 +280,11 @@ def dedupe_images(images: Sequence[np.ndarray], settings: DedupeSettings = Dedup
         data = compute.unpack(kind, [b[kind] for b in base])
     found = find_similar(s, data, stats, ports)
     rank = rank_rows(s.keep, stats[:, 0], stats[:, 1] * stats[:, 2], np.arange(n))
-    cl = cluster(found.rep_of, found.pairs, rank, s.linkage)
+    checker = _checker(s, lambda row: base[row][compute.VERIFY]) if s.verify else None
+    cl = cluster(found.rep_of, found.pairs, rank, s.linkage, checker)
     if s.linkage == "chain":
         rem = cl.removed
         cl.similarity[rem] = Similarity(s.method, data)(rem, cl.survivor[rem])
     kept = [k for k in range(n) if cl.survivor[k] == k]
-    return BatchResult(kept, cl.survivor.tolist(), [float(x) for x in cl.similarity], s)
+    why = [why_removed(checker, found.rep_of, k) if cl.survivor[k] != k else None for k in range(n)]
+    return BatchResult(kept, cl.survivor.tolist(), [float(x) for x in cl.similarity], s, why)

@@ -3,6 +3,10 @@
 Every method speaks the same threshold language: the smallest *similarity* in 0..1 that still
 counts as a duplicate (1 = identical only). For the 64-bit hashes, similarity = 1 - bits/64
 (imagededup's default distance of 10 bits is 0.844).
+
+With `verify` (the default) the method only proposes *candidate* pairs, at a looser threshold
+(`Method.candidate`), and the pair verifier (verify.py) decides each on aligned colour residuals:
+copies are merged, different drawings (another expression, outfit colour, pose) are kept.
 """
 
 from __future__ import annotations
@@ -18,21 +22,22 @@ from ..core.errors import BadInput
 class Method:
     name: str
     label: str
-    default: float        # default similarity threshold
+    default: float        # default similarity threshold (without verification)
     low: float            # thresholds below this merge unrelated pictures: refused
     help: str
+    candidate: float = 0.9  # default threshold for candidate pairs when the verifier decides
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
     Method("structure", "structure (weight-free: layout and colour)", 0.96, 0.5,
            "correlation of low-passed 32x32 colour thumbnails; brightness-invariant, tolerant of "
-           "small shifts, crops and re-encoding"),
+           "small shifts, crops and re-encoding", 0.9),
     Method("phash", "perceptual hash (pHash)", 0.875, 0.5,
-           "64-bit DCT hash; similarity = 1 - differing bits / 64"),
+           "64-bit DCT hash; similarity = 1 - differing bits / 64", 0.75),
     Method("dhash", "difference hash (dHash)", 0.875, 0.5,
-           "64-bit gradient hash; similarity = 1 - differing bits / 64"),
+           "64-bit gradient hash; similarity = 1 - differing bits / 64", 0.75),
     Method("embed", "learned embedding (ONNX model)", 0.95, 0.5,
-           "cosine of a CNN/CLIP embedding (mobilenetv3, CLIP ViT-B/32, or any ONNX image model)"),
+           "cosine of a CNN/CLIP embedding (mobilenetv3, CLIP ViT-B/32, or any ONNX image model)", 0.85),
 )}
 
 KEEP_RULES = {
@@ -63,17 +68,24 @@ class DedupeSettings:
     action: str = "mark"
     exact: bool = False                     # join all pairs (no index), for checks and small sets
     recall: float = 0.99                    # target recall of the index at the threshold
+    verify: bool = True                     # the pair verifier decides each candidate pair
+    strictness: float = 1.0                 # verifier: >1 keeps more pairs apart, <1 merges more
+    keep_lip_flaps: bool = True             # verifier: a changed mouth/eyes is another drawing
+    allow_crops: bool = False               # verifier: a crop of a larger picture is its copy
 
     def validated(self) -> "DedupeSettings":
         """A copy with defaults filled in; BadInput says what is wrong and what is allowed."""
         method = METHODS.get(self.method)
         if method is None:
             raise BadInput(f"unknown dedupe method {self.method!r}", f"use one of {', '.join(METHODS)}")
-        threshold = method.default if self.threshold is None else self.threshold
+        default = method.candidate if self.verify else method.default
+        if self.verify and self.allow_crops:
+            default = min(default, 0.6 if method.name == "structure" else 0.65)  # crops look less alike
+        threshold = default if self.threshold is None else self.threshold
         if not isinstance(threshold, (int, float)) or not method.low <= float(threshold) <= 1.0:
             raise BadInput(f"threshold {threshold} is out of range for {method.name}",
                            f"use a similarity from {method.low} to 1.0 (higher = stricter; "
-                           f"default {method.default})")
+                           f"default {default})")
         _choice("keep", self.keep, KEEP_RULES)
         _choice("linkage", self.linkage, LINKAGES)
         _choice("action", self.action, ACTIONS)
@@ -82,11 +94,23 @@ class DedupeSettings:
                            "use 0 (same aspect only) to 1.0")
         if not 0.5 <= self.recall < 1.0:
             raise BadInput(f"recall target {self.recall} is out of range", "use 0.5 to 0.999")
-        return dataclasses.replace(self, threshold=float(threshold))
+        self.verifier_settings().validated()
+        aspect = 1.0 if self.verify and self.allow_crops else self.aspect_tolerance
+        return dataclasses.replace(self, threshold=float(threshold), aspect_tolerance=aspect)
+
+    def verifier_settings(self):
+        from .verify import VerifySettings
+
+        return VerifySettings(strictness=self.strictness, keep_lip_flaps=self.keep_lip_flaps,
+                              allow_crops=self.allow_crops)
 
     def describe(self) -> str:
         s = self.validated()
         text = f"{s.method} >= {s.threshold:g}, keep {s.keep}, {s.linkage} linkage"
+        if s.verify:
+            text = (f"{s.method} >= {s.threshold:g} candidates, verified (strictness {s.strictness:g}, "
+                    f"lip flaps {'kept' if s.keep_lip_flaps else 'merged'}"
+                    f"{', crops matched' if s.allow_crops else ''}), keep {s.keep}, {s.linkage} linkage")
         return text + (f", model {s.model}" if s.method == "embed" and s.model else "")
 
 

@@ -63,7 +63,7 @@ class SignatureStage(Stage):
         except BadInput as exc:
             raise ItemError(str(exc).split("\n")[0]) from exc
         prepared = self.embedder.prepare(pic.rgb) if self.embedder else None
-        return Loaded(compute.base_signatures(pic.rgb, pic.width, pic.height), prepared)
+        return Loaded(compute.base_signatures(pic.rgb, pic.width, pic.height, _faces(ds, item.id)), prepared)
 
     def process(self, ds: Dataset, items: Sequence[Item], loaded: Sequence[Loaded]) -> list[Any]:
         if not self.embedder:
@@ -80,6 +80,14 @@ class SignatureStage(Stage):
         if item.width is None or item.height is None:  # frames/crops may lack them: fill from the file
             stats = np.frombuffer(result[compute.STATS], np.float32)
             conn.execute("UPDATE items SET width=?, height=? WHERE id=?", (int(stats[1]), int(stats[2]), item.id))
+
+
+def _faces(ds: Dataset, item_id: int) -> list[tuple[float, float, float, float]]:
+    """The item's face boxes when the faces stage has run (the verifier looks at them closely)."""
+    from ..faces.store import load_faces
+
+    with ds.db() as conn:
+        return [(f.x0, f.y0, f.x1, f.y1) for f in load_faces(conn, [item_id]).get(item_id, [])]
 
 
 def load_signatures(ds: Dataset, kinds: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:

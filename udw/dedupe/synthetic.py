@@ -1,10 +1,11 @@
 """Synthetic pictures with planted near-duplicates, for tests, demos and benchmarks.
 
 Each scene is cel-like: a flat background and flat-colour shapes with dark outlines. Planted
-near-duplicates of a scene: a shift (1-2.5% of the width), a crop (4-7% off the edges, resized
-back), a JPEG re-encode, a brightness/contrast change, a downscale, and a small local change (a
-blink-sized patch). Hard negatives: the same background with a large shape moved far, which the
-truth puts in another group. `write_set` saves PNG/JPEG files and a ground-truth JSON
+near-duplicates (copies, within the verifier's noise model) of a scene: a shift (0.5-1% of the
+width), a crop (up to 2% off the edges, resized back), a JPEG re-encode, a brightness/contrast
+change of up to 5%, a downscale. Hard negatives, which the truth puts in other groups: the same
+background with a large shape moved far, and a small local change (a blink-sized patch of
+another colour: another drawing). `write_set` saves PNG/JPEG files and a ground-truth JSON
 ({"groups": {...}}) that `udw dedupe --eval` reads.
 """
 
@@ -18,7 +19,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance
 
-VARIANTS = ("shift", "crop", "jpeg", "bright", "small", "patch")
+VARIANTS = ("shift", "crop", "jpeg", "bright", "small")
 
 
 def scene(seed: int, size: tuple[int, int] = (320, 180), shapes: int = 7,
@@ -49,13 +50,13 @@ def variant(im: Image.Image, kind: str, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     w, h = im.size
     if kind == "shift":
-        dx, dy = int(max(1, w * rng.uniform(0.01, 0.025))), int(rng.integers(-2, 3))
+        dx, dy = int(max(1, w * rng.uniform(0.005, 0.01))), int(rng.integers(-1, 2))
         arr = np.asarray(im)
         arr = np.pad(arr, ((abs(dy), abs(dy)), (dx, 0), (0, 0)), mode="edge")  # edge-fill the gap
         top = abs(dy) - dy
         return Image.fromarray(arr[top:top + h, :w])  # moved right by dx and down by dy
     if kind == "crop":
-        f = rng.uniform(0.04, 0.07)
+        f = rng.uniform(0.01, 0.02)
         box = (int(w * f * rng.uniform(0.3, 1)), int(h * f * rng.uniform(0.3, 1)),
                w - int(w * f * rng.uniform(0.3, 1)), h - int(h * f * rng.uniform(0.3, 1)))
         return im.crop(box).resize((w, h), Image.Resampling.BICUBIC)
@@ -64,8 +65,8 @@ def variant(im: Image.Image, kind: str, seed: int) -> Image.Image:
         im.save(buf, format="JPEG", quality=int(rng.integers(55, 80)))
         return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     if kind == "bright":
-        out = ImageEnhance.Brightness(im).enhance(rng.uniform(0.8, 1.2))
-        return ImageEnhance.Contrast(out).enhance(rng.uniform(0.85, 1.15))
+        out = ImageEnhance.Brightness(im).enhance(rng.uniform(0.95, 1.05))
+        return ImageEnhance.Contrast(out).enhance(rng.uniform(0.95, 1.05))
     if kind == "small":
         s = rng.uniform(0.5, 0.75)
         return im.resize((max(8, int(w * s)), max(8, int(h * s))), Image.Resampling.LANCZOS)
@@ -103,6 +104,9 @@ def write_set(folder: Path, scenes: int = 20, variants_per_scene: int = 3, negat
             name = f"s{k:03d}_moved.png"
             scene(seed * 100003 + k, size, moved=0).save(folder / name)
             groups[f"scene{k}-moved"] = [name]
+            name = f"s{k:03d}_patch.png"
+            variant(base, "patch", seed * 7919 + k * 31 + 17).save(folder / name)
+            groups[f"scene{k}-patch"] = [name]
     truth = folder / "truth.json"
     truth.write_text(json.dumps({"groups": groups}, indent=1))
     return truth

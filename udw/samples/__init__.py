@@ -14,7 +14,16 @@ How the clips are made, like TV anime:
   shots, whip pans); blinks and mouth flaps; hard cuts between shots;
 - close-ups, extreme close-ups, medium and wide shots, with 0, 1, 2, 3 and 4 characters, so that
   every face-height-ratio bucket (0-25, 25-50, 50-75, 75-100 %) and person count occurs;
-- episodes of one series share an opening and an ending (same drawings, same frame count).
+- episodes of one series share an opening and an ending (same drawings, same frame count);
+- small acting, the cases a dataset must keep apart: expression changes (close-ups react, an
+  ``acting`` shot changes expression, head tilt and hand one at a time), outfit-colour variants
+  (a ``dressup`` shot), an arm raised, next to the copies it must merge (holds, blinks, lip
+  flaps, slow pans of a few pixels). Every frame's truth names its *distinct drawing* and its
+  *kind of case* (``distinct`` / ``kind``; scored with :mod:`udw.dedupe.quality`).
+
+**Image sets** (:mod:`.imageset`, ``generate_image_set``): pictures of base stills, their variants
+(other drawings) and copies made with the noise model of :mod:`.noise` (JPEG q60-95, WebP, rescale
+0.5-1x, crop <= 2 %, shift <= 1 %, gamma +-5 %, H.264 CRF 18-28), with the same per-image truth.
 
 **Near-duplicate groups** (``groups`` / ``frames[].group`` in the truth). Groups never span a scene
 cut. Inside a scene, frames are taken in order; each frame joins the first group of its scene (in
@@ -29,7 +38,9 @@ starts a new group whenever the displacement from every earlier anchor exceeds `
 raised arm or the other walk-cycle drawing is another group. Two frames of one group are displaced
 by at most 2 * ``shift_px``; neighbours across a group boundary inside a pan may be closer (the
 truth's per-frame ``cam`` lets an evaluator measure that). Identical drawings in different episodes
-(the shared opening and ending) are related by ``shared``, not by groups: groups are per episode.
+(the shared opening and ending) are related by ``shared``, not by groups: groups are per episode;
+their ``distinct`` ids are equal, though. Expressions, head tilts, hand gestures and outfit
+colours are part of the drawing (a change starts another group); eyes and mouths are not.
 
 API::
 
@@ -46,15 +57,18 @@ JSON and identical pictures.
 
 from .cast import CHARACTER_IDS, CHARACTERS, Character, character
 from .generate import SampleEpisode, episode_paths, generate_episode, generate_samples
+from .imageset import generate_image_set
+from .labels import Labels, episode_labels, imageset_labels
 from .plan import EpisodePlan, plan_episode
 from .render import render_frame
-from .truth import (BUCKETS, EpisodeTruth, FaceTruth, FrameTruth, GroupTruth, SceneTruth, SharedTruth,
+from .truth import (BUCKETS, COPY_KINDS, DISTINCT_KINDS, EpisodeTruth, FaceTruth, FrameTruth, GroupTruth, SceneTruth, SharedTruth,
                     build_truth, nd_shift_px)
 from .truthjson import dumps_truth, load_truth
 
 __all__ = [
-    "BUCKETS", "CHARACTERS", "CHARACTER_IDS", "Character", "EpisodePlan", "EpisodeTruth", "FaceTruth",
-    "FrameTruth", "GroupTruth", "SampleEpisode", "SceneTruth", "SharedTruth", "build_truth", "character",
-    "dumps_truth", "episode_paths", "generate_episode", "generate_samples", "load_truth", "nd_shift_px",
-    "plan_episode", "render_frame",
+    "BUCKETS", "CHARACTERS", "CHARACTER_IDS", "COPY_KINDS", "Character", "DISTINCT_KINDS", "EpisodePlan",
+    "EpisodeTruth", "FaceTruth", "FrameTruth", "GroupTruth", "Labels", "SampleEpisode", "SceneTruth",
+    "SharedTruth", "build_truth", "character", "dumps_truth", "episode_labels", "episode_paths",
+    "generate_episode", "generate_image_set", "generate_samples", "imageset_labels", "load_truth",
+    "nd_shift_px", "plan_episode", "render_frame",
 ]

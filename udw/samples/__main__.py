@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--containers", default="mp4,webm", help="comma list, cycled over episodes (mp4, webm, mkv)")
     p.add_argument("--opening", type=float, default=None, help="shared opening seconds (0: none)")
     p.add_argument("--ending", type=float, default=None, help="shared ending seconds (0: none)")
+    p.add_argument("--image-set", type=int, default=0, metavar="BASES",
+                   help="also write OUT_DIR/imageset: BASES base stills, their variants and noise-model copies")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     fps = int(a.fps) if float(a.fps).is_integer() else float(a.fps)
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
     for ep in eps:
         print(f"{ep.video}\t{ep.truth}\t{ep.frame_count} frames")
+    if a.image_set:
+        from .imageset import generate_image_set
+
+        print(generate_image_set(f"{a.out_dir}/imageset", bases=a.image_set, seed=a.seed))
     if not a.quiet:
         print(f"done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

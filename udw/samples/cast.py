@@ -6,7 +6,7 @@ colour, so that a colour histogram of the face crop (bangs, eyes, skin) tells th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 RGB = tuple[int, int, int]
 
@@ -91,3 +91,24 @@ def character(char_id: str) -> Character:
         if c.id == char_id:
             return c
     raise KeyError(f"unknown sample character {char_id!r}; known: {', '.join(CHARACTER_IDS)}")
+
+
+# Outfit-colour variants (index 1..): (outfit, shade). Some keep the brightness of others and change
+# only the hue, so that a grey signature cannot tell them apart while the picture clearly differs.
+OUTFITS: tuple[tuple[RGB, RGB], ...] = (
+    ((0, 0, 0), (0, 0, 0)),  # 0: the character's own colours (placeholder, never used)
+    ((226, 72, 84), (170, 44, 60)),
+    ((72, 150, 206), (44, 104, 160)),
+    ((150, 126, 64), (108, 90, 40)),
+    ((120, 170, 90), (80, 124, 58)),
+)
+
+
+def dressed(ch: Character, outfit: int) -> Character:
+    """``ch`` in outfit-colour variant ``outfit`` (0: unchanged)."""
+    if outfit == 0:
+        return ch
+    if not 0 < outfit < len(OUTFITS):
+        raise ValueError(f"outfit variant {outfit} is outside 0..{len(OUTFITS) - 1}")
+    colour, shade = OUTFITS[outfit]
+    return replace(ch, outfit=colour, outfit_shade=shade)

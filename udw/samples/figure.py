@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .cast import LINE, SKIN, SKIN_SHADE, Character
-from .head import FACE_HALF_W, Canvas, draw_back_hair, draw_head
+from .cast import LINE, SKIN, SKIN_SHADE, Character, dressed
+from .head import EXPR_NORMAL, FACE_HALF_W, Canvas, draw_back_hair, draw_head
 
 POSE_STAND, POSE_WAVE, POSE_WALK_A, POSE_WALK_B = 0, 1, 2, 3
+HAND_DOWN, HAND_CHEST, HAND_CHIN = 0, 1, 2  # the other arm's gesture (small acting)
+HANDS = ("down", "chest", "chin")
+NECK = (0.0, 1.0)  # a head tilt turns the head about the chin
 SUPERSAMPLE = 2
 HIP_Y, FOOT_Y = 2.4, 5.35  # in face units below the hairline
 FULL_EXTENT = 5.45  # face units from the hairline to below the shoes
@@ -63,6 +66,25 @@ def _arm(cv: Canvas, ch: Character, s: int, raised: bool) -> None:
         cv.ellipse(s * 0.72 - 0.095, 2.28, s * 0.72 + 0.095, 2.48, SKIN)
 
 
+def _bent_arm(cv: Canvas, ch: Character, s: int, elbow: tuple[float, float], hand: tuple[float, float]) -> None:
+    """An arm from the shoulder to ``elbow`` and on to a hand at ``hand`` (a small gesture)."""
+    shoulder = (s * 0.6, 1.3)
+    for a, b in ((shoulder, elbow), (elbow, hand)):
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        n = max(1e-6, (dx * dx + dy * dy) ** 0.5)
+        ox, oy = -dy / n * 0.09, dx / n * 0.09
+        cv.poly([(a[0] + ox, a[1] + oy), (b[0] + ox, b[1] + oy), (b[0] - ox, b[1] - oy), (a[0] - ox, a[1] - oy)],
+                ch.outfit)
+    cv.ellipse(hand[0] - 0.1, hand[1] - 0.1, hand[0] + 0.1, hand[1] + 0.1, SKIN)
+
+
+def _gesture(cv: Canvas, ch: Character, hand: int) -> None:
+    if hand == HAND_CHEST:
+        _bent_arm(cv, ch, -1, (-0.78, 1.9), (-0.18, 1.66))
+    elif hand == HAND_CHIN:
+        _bent_arm(cv, ch, -1, (-0.74, 1.92), (-0.1, 1.02))
+
+
 def _lower(cv: Canvas, ch: Character) -> None:
     """Skirt / dress hem over the legs (trousers are the legs themselves)."""
     if ch.id == "aoi":
@@ -106,30 +128,41 @@ def _neck(cv: Canvas) -> None:
             outline=None)
 
 
-def _draw(cv: Canvas, ch: Character, pose: int, eyes: int, mouth: int, extent: float) -> None:
-    draw_back_hair(cv, ch)
+def _draw(cv: Canvas, ch: Character, pose: int, eyes: int, mouth: int, extent: float,
+          expression: int = EXPR_NORMAL, tilt: float = 0.0, hand: int = HAND_DOWN) -> None:
+    head = cv.rotated(tilt, *NECK)
+    draw_back_hair(head, ch)
     if extent > HIP_Y:
         _legs(cv, ch, pose)
         _lower(cv, ch)
-    _arm(cv, ch, -1, False)
+    if hand == HAND_DOWN:
+        _arm(cv, ch, -1, False)
     _arm(cv, ch, 1, False) if pose != POSE_WAVE else None
     _torso(cv, ch)
     if pose == POSE_WAVE:
         _arm(cv, ch, 1, True)
+    if hand == HAND_CHEST:
+        _gesture(cv, ch, hand)
     _neck(cv)
-    draw_head(cv, ch, eyes, mouth)
+    draw_head(head, ch, eyes, mouth, expression)
+    if hand == HAND_CHIN:  # the hand rests in front of the chin
+        _gesture(cv, ch, hand)
 
 
 def character_sprite(ch: Character, h: int, pose: int = POSE_STAND, eyes: int = 0, mouth: int = 0,
-                     extent: float = FULL_EXTENT) -> Sprite:
+                     extent: float = FULL_EXTENT, expression: int = EXPR_NORMAL, tilt: float = 0.0,
+                     hand: int = HAND_DOWN, outfit: int = 0) -> Sprite:
     """Draw ``ch`` with a face ``h`` pixels tall, down to ``extent`` face units below the hairline.
 
     ``eyes``: 0 open, 1 half, 2 closed. ``mouth``: 0 closed, 1 half, 2 open. ``pose``: 0 standing,
-    1 waving (raised arm), 2/3 the two walking drawings. The sprite's ``anchor`` is the top centre
-    of the face box (:func:`face_box`).
+    1 waving (raised arm), 2/3 the two walking drawings. ``expression``: head.EXPRESSIONS index;
+    ``tilt``: the head turned by that many degrees about the chin; ``hand``: HANDS index (the
+    other arm's gesture); ``outfit``: cast.OUTFITS index (0: the character's own colours). The
+    sprite's ``anchor`` is the top centre of the face box (:func:`face_box`).
     """
     if h < 4:
         raise ValueError(f"face height must be at least 4 px, got {h}")
+    ch = dressed(ch, outfit)
     ss = SUPERSAMPLE
     ax, ay = math.ceil(SIDE_MARGIN * h) + 2, math.ceil(TOP_MARGIN * h) + 2
     w1, h1 = 2 * ax, ay + math.ceil(min(extent, FULL_EXTENT) * h) + 2
@@ -139,7 +172,7 @@ def character_sprite(ch: Character, h: int, pose: int = POSE_STAND, eyes: int = 
     def pen(x: float, y: float) -> tuple[float, float]:
         return ((ax + x * h) * ss, (ay + y * h) * ss)
 
-    _draw(Canvas(ImageDraw.Draw(img), pen, unit), ch, pose, eyes, mouth, extent)
+    _draw(Canvas(ImageDraw.Draw(img), pen, unit), ch, pose, eyes, mouth, extent, expression, tilt, hand)
     small = img.reduce(ss)
     return Sprite(rgba=np.asarray(small, dtype=np.uint8).copy(), anchor=(ax, ay))
 

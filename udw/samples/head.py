@@ -16,6 +16,10 @@ from .cast import EYE_WHITE, LINE, MOUTH, SKIN, TONGUE, Character
 FACE_HALF_W = 0.42
 EYES_OPEN, EYES_HALF, EYES_CLOSED = 0, 1, 2
 MOUTH_CLOSED, MOUTH_HALF, MOUTH_OPEN = 0, 1, 2
+# Expressions change the brows, the eye shapes and the mouth at once (a new drawing), unlike a blink
+# or a lip flap, which change one feature of the same drawing.
+EXPR_NORMAL, EXPR_SMILE, EXPR_SURPRISED, EXPR_ANGRY = 0, 1, 2, 3
+EXPRESSIONS = ("normal", "smile", "surprised", "angry")
 BLUSH = (255, 190, 190)
 
 Pen = Callable[[float, float], tuple[float, float]]
@@ -31,6 +35,22 @@ class Canvas:
         self.unit = unit_px  # pixels per face unit on the canvas
         self.lw = max(1, round(0.018 * unit_px))
 
+    def rotated(self, degrees: float, cx: float, cy: float) -> "Canvas":
+        """The same canvas with face units turned by ``degrees`` about (cx, cy): a head tilt.
+        Ellipses keep their axes (only their centres turn), invisible at a few degrees."""
+        if not degrees:
+            return self
+        c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+        pen = self.pen
+
+        def turned(x: float, y: float) -> tuple[float, float]:
+            dx, dy = x - cx, y - cy
+            return pen(cx + c * dx - s * dy, cy + s * dx + c * dy)
+
+        out = Canvas(self.draw, turned, self.unit)
+        out.lw = self.lw
+        return out
+
     def poly(self, pts: Pts, fill, outline=LINE, width: int | None = None) -> None:
         xy = [self.pen(x, y) for x, y in pts]
         if outline is None:
@@ -38,9 +58,14 @@ class Canvas:
         else:
             self.draw.polygon(xy, fill=fill, outline=outline, width=self.lw if width is None else width)
 
+    def _box(self, x0, y0, x1, y1) -> tuple[float, float, float, float]:
+        """Pixel box of a unit box whose centre follows the pen (which may turn)."""
+        px, py = self.pen((x0 + x1) / 2, (y0 + y1) / 2)
+        rx, ry = (x1 - x0) * self.unit / 2, (y1 - y0) * self.unit / 2
+        return (px - rx, py - ry, px + rx, py + ry)
+
     def ellipse(self, x0, y0, x1, y1, fill, outline=LINE, width: int | None = None) -> None:
-        a, b = self.pen(x0, y0)
-        c, d = self.pen(x1, y1)
+        a, b, c, d = self._box(x0, y0, x1, y1)
         w = self.lw if width is None else width
         self.draw.ellipse((a, b, c, d), fill=fill, outline=outline, width=w if outline else 0)
 
@@ -49,8 +74,7 @@ class Canvas:
         self.draw.line([self.pen(x, y) for x, y in pts], fill=fill, width=w, joint="curve")
 
     def arc(self, x0, y0, x1, y1, start, end, fill=LINE, width: float = 1.0) -> None:
-        a, b = self.pen(x0, y0)
-        c, d = self.pen(x1, y1)
+        a, b, c, d = self._box(x0, y0, x1, y1)
         self.draw.arc((a, b, c, d), start, end, fill=fill, width=max(1, round(self.lw * width)))
 
 
@@ -143,26 +167,44 @@ def draw_face(cv: Canvas) -> None:
     cv.line([(0.02, 0.745), (0.0, 0.765)], width=0.7)  # nose
 
 
-def draw_eye(cv: Canvas, ch: Character, side: int, state: int) -> None:
+def _eye_box(expression: int) -> tuple[float, float]:
+    """Top and bottom of the eye white: wide open when surprised."""
+    return (0.47, 0.75) if expression == EXPR_SURPRISED else (0.5, 0.72)
+
+
+def _happy_eye(cv: Canvas, ex: float) -> None:
+    """A smiling, shut "^" eye."""
+    cv.arc(ex - 0.1, 0.56, ex + 0.1, 0.7, 195, 345, width=1.8)
+
+
+def draw_eye(cv: Canvas, ch: Character, side: int, state: int, expression: int = EXPR_NORMAL) -> None:
     """One eye; ``side`` -1 is the viewer's left. The outer corner lies away from the nose."""
     ex = side * 0.195
-    top, bot = 0.5, 0.72
+    top, bot = _eye_box(expression)
+    if expression == EXPR_SMILE:
+        _happy_eye(cv, ex)
+        return
     if state == EYES_CLOSED:
         cv.arc(ex - 0.1, 0.52, ex + 0.1, 0.66, 15, 165, width=1.6)
         cv.line([(ex + side * 0.1, 0.6), (ex + side * 0.135, 0.575)], width=1.2)
         return
     cv.ellipse(ex - 0.1, top, ex + 0.1, bot, EYE_WHITE, outline=None)
-    cv.ellipse(ex - 0.076, top + 0.005, ex + 0.076, bot - 0.004, ch.eyes, outline=ch.eyes_dark)
-    a, b = cv.pen(ex - 0.076, top + 0.005)
-    c, d = cv.pen(ex + 0.076, bot - 0.004)
-    cv.draw.chord((a, b, c, d), 180, 360, fill=ch.eyes_dark)
-    cv.ellipse(ex - 0.034, 0.57, ex + 0.034, 0.665, LINE, outline=None)
+    iris = 0.05 if expression == EXPR_SURPRISED else 0.076  # surprise: small irises in big whites
+    mid = (top + bot) / 2
+    cv.ellipse(ex - iris, mid - iris * 1.45, ex + iris, mid + iris * 1.45, ch.eyes, outline=ch.eyes_dark)
+    cv.draw.chord(cv._box(ex - iris, mid - iris * 1.45, ex + iris, mid + iris * 1.45), 180, 360, fill=ch.eyes_dark)
+    pupil = 0.45 * iris
+    cv.ellipse(ex - pupil, mid - pupil * 1.4 + 0.008, ex + pupil, mid + pupil * 1.4 + 0.008, LINE, outline=None)
     cv.ellipse(ex + side * 0.035 - 0.03, 0.535, ex + side * 0.035 + 0.03, 0.595, EYE_WHITE, outline=None)
     cv.ellipse(ex - side * 0.03 - 0.014, 0.655, ex - side * 0.03 + 0.014, 0.683, EYE_WHITE, outline=None)
     lid = top + (0.11 if state == EYES_HALF else 0.0)
     if state == EYES_HALF:
         cv.poly([(ex - 0.115, top - 0.03), (ex + 0.115, top - 0.03), (ex + 0.115, lid),
                  (ex - 0.115, lid)], SKIN, outline=None)
+    if expression == EXPR_ANGRY:  # a lid slanting down toward the nose
+        cv.poly([(ex - 0.12, top - 0.03), (ex + 0.12, top - 0.03), (ex + side * 0.12, lid + 0.02),
+                 (ex - side * 0.12, lid + 0.09)], SKIN, outline=None)
+        lid += 0.04
     o = side  # toward the outer corner
     lash = [(ex - o * 0.1, lid + 0.035), (ex - o * 0.05, lid - 0.005), (ex + o * 0.03, lid - 0.018),
             (ex + o * 0.1, lid + 0.0), (ex + o * 0.135, lid + 0.012), (ex + o * 0.14, lid + 0.045),
@@ -172,14 +214,21 @@ def draw_eye(cv: Canvas, ch: Character, side: int, state: int) -> None:
     cv.line([(ex + o * 0.085, bot - 0.004), (ex + o * 0.03, bot + 0.006)], width=0.8)
 
 
-def draw_brows(cv: Canvas) -> None:
+_BROWS = {  # (inner, middle, outer) heights of a brow, per expression
+    EXPR_NORMAL: (0.4, 0.375, 0.385), EXPR_SMILE: (0.39, 0.35, 0.37),
+    EXPR_SURPRISED: (0.33, 0.3, 0.32), EXPR_ANGRY: (0.47, 0.41, 0.36),
+}
+
+
+def draw_brows(cv: Canvas, expression: int = EXPR_NORMAL) -> None:
     """Eyebrows, drawn over the bangs as anime does."""
+    inner, middle, outer = _BROWS[expression]
     for side in (-1, 1):
         ex = side * 0.195
-        cv.line([(ex - side * 0.07, 0.4), (ex + side * 0.02, 0.375), (ex + side * 0.1, 0.385)], width=0.9)
+        cv.line([(ex - side * 0.07, inner), (ex + side * 0.02, middle), (ex + side * 0.1, outer)], width=0.9)
 
 
-def draw_mouth(cv: Canvas, state: int) -> None:
+def _mouth_normal(cv: Canvas, state: int) -> None:
     if state == MOUTH_CLOSED:
         cv.arc(-0.05, 0.8, 0.05, 0.865, 30, 150, width=1.0)
     elif state == MOUTH_HALF:
@@ -189,11 +238,38 @@ def draw_mouth(cv: Canvas, state: int) -> None:
         cv.ellipse(-0.03, 0.87, 0.03, 0.905, TONGUE, outline=None)
 
 
-def draw_head(cv: Canvas, ch: Character, eyes: int, mouth: int) -> None:
+def _mouth_smile(cv: Canvas, state: int) -> None:
+    if state == MOUTH_CLOSED:
+        cv.arc(-0.1, 0.76, 0.1, 0.87, 20, 160, width=1.3)
+        return
+    depth = 0.07 if state == MOUTH_HALF else 0.11  # an open "D": flat top, round bottom
+    arc = [(0.1 * math.cos(math.radians(a)), 0.82 + depth * math.sin(math.radians(a))) for a in range(0, 181, 20)]
+    cv.poly(arc, MOUTH)
+    cv.ellipse(-0.05, 0.82 + depth * 0.45, 0.05, 0.82 + depth * 0.95, TONGUE, outline=None)
+
+
+def _mouth_surprised(cv: Canvas, state: int) -> None:
+    r = (0.025, 0.04, 0.06)[state]
+    cv.ellipse(-r, 0.865 - r * 1.3, r, 0.865 + r * 1.3, MOUTH)
+
+
+def _mouth_angry(cv: Canvas, state: int) -> None:
+    if state == MOUTH_CLOSED:
+        cv.arc(-0.07, 0.85, 0.07, 0.93, 205, 335, width=1.3)
+        return
+    h = 0.03 if state == MOUTH_HALF else 0.07
+    cv.poly([(-0.08, 0.84), (0.08, 0.84), (0.06, 0.84 + h), (-0.06, 0.84 + h)], MOUTH)
+
+
+def draw_mouth(cv: Canvas, state: int, expression: int = EXPR_NORMAL) -> None:
+    (_mouth_normal, _mouth_smile, _mouth_surprised, _mouth_angry)[expression](cv, state)
+
+
+def draw_head(cv: Canvas, ch: Character, eyes: int, mouth: int, expression: int = EXPR_NORMAL) -> None:
     """Face, eyes, mouth and the front hair (the back hair is drawn before the body)."""
     draw_face(cv)
     for side in (-1, 1):
-        draw_eye(cv, ch, side, eyes)
-    draw_mouth(cv, mouth)
+        draw_eye(cv, ch, side, eyes, expression)
+    draw_mouth(cv, mouth, expression)
     draw_front_hair(cv, ch)
-    draw_brows(cv)
+    draw_brows(cv, expression)

@@ -35,12 +35,13 @@ def _sprite(plan: EpisodePlan, shot: int, a: ActorState) -> Sprite:
         plan.cache["sprites_shot"] = shot
         plan.cache["sprites"] = {}
     cache = plan.cache["sprites"]
-    key = (a.char, a.h, a.pose, a.eyes, a.mouth, a.extent)
+    key = (a.char, a.h, a.pose, a.eyes, a.mouth, a.extent, a.expression, a.tilt, a.hand, a.outfit)
     sp = cache.get(key)
     if sp is None:
         if len(cache) >= _MAX_SPRITES:
             cache.pop(next(iter(cache)))
-        sp = cache[key] = character_sprite(character(a.char), a.h, a.pose, a.eyes, a.mouth, a.extent)
+        sp = cache[key] = character_sprite(character(a.char), a.h, a.pose, a.eyes, a.mouth, a.extent,
+                                           a.expression, a.tilt, a.hand, a.outfit)
     return sp
 
 

@@ -13,8 +13,12 @@ from typing import Callable
 
 import numpy as np
 
-from .figure import FOOT_Y, FULL_EXTENT
-from .storyboard import Actor, Shot
+from .cast import OUTFITS
+from .figure import FOOT_Y, FULL_EXTENT, HANDS
+from .head import EXPRESSIONS
+from .storyboard import Actor, Beat, Shot
+
+TILT = 6.0  # degrees of a head tilt
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,44 @@ def _blinks(rng: np.random.Generator, length: int, step: int) -> tuple[int, ...]
         out.append((t // step) * step)
         t += int(rng.integers(28, 60))
     return tuple(out)
+
+
+def _beat_times(rng: np.random.Generator, length: int, step: int, every: tuple[int, int]) -> list[int]:
+    """Times of acting changes on the timing grid, ``every`` frames apart (at least 3 drawings)."""
+    out, t = [], int(rng.integers(*every))
+    while t + 3 * step <= length:
+        out.append((t // step) * step)
+        t += int(rng.integers(*every))
+    return out
+
+
+def _next_beat(rng: np.random.Generator, at: int, b: Beat, choices: tuple[str, ...]) -> Beat:
+    """``b`` with one thing changed (an acting move): expression, head tilt, hand or outfit."""
+    what = str(rng.choice(choices))
+    if what == "expression":
+        return Beat(at, int(rng.choice([e for e in range(len(EXPRESSIONS)) if e != b.expression])), b.tilt,
+                    b.hand, b.outfit)
+    if what == "tilt":
+        return Beat(at, b.expression, 0.0 if b.tilt else float(_sign(rng)) * TILT, b.hand, b.outfit)
+    if what == "hand":
+        return Beat(at, b.expression, b.tilt, int(rng.choice([h for h in range(len(HANDS)) if h != b.hand])),
+                    b.outfit)
+    return Beat(at, b.expression, b.tilt, b.hand, int(rng.choice([o for o in range(len(OUTFITS)) if o != b.outfit])))
+
+
+def _acting(rng, length: int, step: int, every: tuple[int, int], choices: tuple[str, ...]) -> tuple[Beat, ...]:
+    """Acting changes, each to a drawing not shown before in the shot when one is near at hand."""
+    beats, b = [], Beat(0)
+    used = {(0, 0.0, 0, 0)}
+    for at in _beat_times(rng, length, step, every):
+        for _ in range(8):
+            nb = _next_beat(rng, at, b, choices)
+            if (nb.expression, nb.tilt, nb.hand, nb.outfit) not in used:
+                break
+        b = nb
+        used.add((b.expression, b.tilt, b.hand, b.outfit))
+        beats.append(b)
+    return tuple(beats)
 
 
 def _talk(rng: np.random.Generator, length: int, part: tuple[float, float] = (0.1, 0.9)) -> tuple:
@@ -93,8 +135,9 @@ def closeup(c: Ctx, length, chars, bg, rng, extreme=False) -> Shot:
     y = (H - h) / 2 if extreme else H * 0.5 - 0.56 * h
     x = c.width * (0.5 + float(rng.uniform(-0.16, 0.16)))
     step = 2 if extreme else 3
+    reaction = () if extreme else (Beat((int(length * 0.6) // step) * step, int(rng.integers(1, len(EXPRESSIONS)))),)
     a = Actor(chars[0], x, y, h, blinks=_blinks(rng, length, step), talk=() if extreme else _talk(rng, length),
-              extent=_extent(h, y, H))
+              extent=_extent(h, y, H), beats=reaction)
     if extreme:  # a tiny drift pan: ~10 px over the shot, so it splits into a couple of groups
         v = c.speed * 0.25
         pano = _pano_for_pan(c, v, length)
@@ -111,6 +154,30 @@ def medium(c: Ctx, length, chars, bg, rng) -> Shot:
     a = Actor(chars[0], x, y, h, wave=(length // 4, length // 2), talk=_talk(rng, length, (0.5, 0.9)),
               blinks=_blinks(rng, length, 2), extent=_extent(h, y, H))
     return _shot(c, "medium", "medium", bg, length, 2, actors=[a])
+
+
+def acting(c: Ctx, length, chars, bg, rng) -> Shot:
+    """One character from the knees up, talking, on twos, acting in small moves: a new expression,
+    a head tilt, a hand to the chest or chin, one change at a time (the seed's hardest case)."""
+    H = c.height
+    h = round(H * float(rng.uniform(0.3, 0.4)))
+    y = H * 0.16
+    x = c.width * float(rng.uniform(0.35, 0.65))
+    beats = _acting(rng, length, 2, (4, 9), ("expression", "tilt", "hand"))
+    a = Actor(chars[0], x, y, h, talk=_talk(rng, length, (0.0, 1.0)), blinks=_blinks(rng, length, 2),
+              extent=_extent(h, y, H), beats=beats)
+    return _shot(c, "acting", "medium", bg, length, 2, actors=[a])
+
+
+def dressup(c: Ctx, length, chars, bg, rng) -> Shot:
+    """Trying on clothes: the same drawing in other outfit colours, on threes, blinking."""
+    H = c.height
+    h = round(H * float(rng.uniform(0.16, 0.2)))
+    y = H * 0.95 - FOOT_Y * h
+    x = c.width * float(rng.uniform(0.4, 0.6))
+    beats = _acting(rng, length, 3, (6, 10), ("outfit", "outfit", "outfit", "expression"))
+    a = Actor(chars[0], x, y, h, blinks=_blinks(rng, length, 3), beats=beats)
+    return _shot(c, "dressup", "wide", bg, length, 3, actors=[a])
 
 
 def two_shot(c: Ctx, length, chars, bg, rng) -> Shot:
@@ -209,4 +276,6 @@ BODY_TEMPLATES: dict[str, tuple[Builder, int, float, tuple[str, ...]]] = {
     "action": (action, 1, 1.2, ("park", "roof")),
     "whip_pan": (whip_pan, 1, 0.8, ("city", "sunset")),
     "medium": (medium, 1, 2.0, ("room", "roof", "park")),
+    "acting": (acting, 1, 4.5, ("room", "park", "roof")),
+    "dressup": (dressup, 1, 3.0, ("room", "roof", "park")),
 }

@@ -13,9 +13,20 @@ import math
 from dataclasses import dataclass
 
 from .figure import FULL_EXTENT, POSE_STAND, POSE_WALK_A, POSE_WALK_B, POSE_WAVE
-from .head import EYES_CLOSED, EYES_HALF, EYES_OPEN, MOUTH_CLOSED
+from .head import EXPR_SMILE, EYES_CLOSED, EYES_HALF, EYES_OPEN, MOUTH_CLOSED
 
 MOUTH_CYCLE = (1, 2, 1, 0, 2, 0)  # mouth drawings of a talking character, one per drawing
+
+
+@dataclass(frozen=True)
+class Beat:
+    """Small acting from shot frame ``at`` on: each field is a new drawing of the character."""
+
+    at: int
+    expression: int = 0  # head.EXPRESSIONS index
+    tilt: float = 0.0    # head tilt in degrees
+    hand: int = 0        # figure.HANDS index
+    outfit: int = 0      # cast.OUTFITS index (0: own colours)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class Actor:
     talk: tuple[tuple[int, int], ...] = ()  # shot frame ranges with mouth flaps
     blinks: tuple[int, ...] = ()  # shot frames where a blink starts
     extent: float = FULL_EXTENT  # how much of the body below the hairline is drawn (face units)
+    beats: tuple[Beat, ...] = ()  # acting changes, in time order
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,15 @@ class ActorState:
     eyes: int
     mouth: int
     extent: float
+    expression: int = 0
+    tilt: float = 0.0
+    hand: int = 0
+    outfit: int = 0
+
+    @property
+    def drawing(self) -> tuple:
+        """What makes this character another drawing (eyes and mouth flaps do not)."""
+        return (self.char, self.h, self.pose, self.expression, self.tilt, self.hand, self.outfit)
 
 
 @dataclass(frozen=True)
@@ -74,7 +95,17 @@ class FrameState:
     actors: tuple[ActorState, ...]
 
 
-def _eyes(a: Actor, t: int, step: int) -> int:
+def _beat(a: Actor, t: int) -> Beat:
+    current = Beat(0)
+    for b in a.beats:
+        if b.at <= t:
+            current = b
+    return current
+
+
+def _eyes(a: Actor, t: int, step: int, expression: int = 0) -> int:
+    if expression == EXPR_SMILE:  # smiling eyes are shut arcs: a blink draws nothing new
+        return EYES_OPEN
     s = max(step, 2)
     for b in a.blinks:
         d = t - b
@@ -120,19 +151,21 @@ def shot_state(shot: Shot, index: int, f: int, frame_w: int, frame_h: int) -> Fr
         if a.jump and a.jump_period:
             y -= a.jump * abs(math.sin(math.pi * t / a.jump_period))
         sx, sy = (round(x), round(y)) if a.screen else (round(x) - cam[0], round(y) - cam[1])
-        actors.append(ActorState(a.char, sx, sy, a.h, _pose(a, t, shot.step), _eyes(a, t, shot.step),
-                                 _mouth(a, t, shot.step), a.extent))
+        b = _beat(a, t)
+        actors.append(ActorState(a.char, sx, sy, a.h, _pose(a, t, shot.step), _eyes(a, t, shot.step, b.expression),
+                                 _mouth(a, t, shot.step), a.extent, b.expression, b.tilt, b.hand, b.outfit))
     return FrameState(index, cam, tuple(actors))
 
 
 def near_duplicate(a: FrameState, b: FrameState, shift_px: int) -> bool:
-    """Same shot, same cast and poses, and no layer moved by more than ``shift_px`` (eyes/mouths free)."""
+    """Same shot, same cast, poses, expressions, tilts, gestures and outfits, and no layer moved by
+    more than ``shift_px`` (eyes/mouths free)."""
     if a.shot != b.shot or len(a.actors) != len(b.actors):
         return False
     if max(abs(a.cam[0] - b.cam[0]), abs(a.cam[1] - b.cam[1])) > shift_px:
         return False
     for p, q in zip(a.actors, b.actors):
-        if (p.char, p.h, p.pose) != (q.char, q.h, q.pose):
+        if p.drawing != q.drawing:
             return False
         if max(abs(p.x - q.x), abs(p.y - q.y)) > shift_px:
             return False

@@ -12,8 +12,9 @@ File ``{series}_EP{nn}.truth.json`` beside the video; one top-level object::
                        "timing", "camera": {"start": [x, y], "velocity": [vx, vy], "step"},
                        "characters": [ids]}]
     groups           [{"id", "scene", "anchor", "frames": [i, ...]}]   (near-duplicate groups)
-    frames           [{"i", "pts", "scene", "drawing", "hold_of", "group", "cam": [x, y],
-                       "faces": [{"char", "box", "clipped"[, "full_box"]}]}]
+    kinds            {"distinct": {kind: description}, "copy": {kind: description}}
+    frames           [{"i", "pts", "scene", "drawing", "hold_of", "group", "distinct", "kind",
+                       "cam": [x, y], "faces": [{"char", "box", "clipped"[, "full_box"]}]}]
     shared           [{"episode": prefix, "segment": "opening"|"ending", "frames": [[i, j], ...]}]
 
 All ``start``/``end`` ranges are frame indices with ``end`` exclusive. ``pts`` is ``i / fps`` in
@@ -29,6 +30,12 @@ their keys). ``hold_of`` is the index of the first earlier frame of the same sce
 drawing, else null. ``cam`` is the camera's offset in pixels inside the scene's background art
 (it changes during pans). ``shared[].frames`` pairs frame ``i`` of this episode with frame ``j`` of the
 named episode showing the same drawing. See the package docstring for the near-duplicate groups.
+
+``distinct`` names a frame's near-duplicate group by its scene key ("ep01s04.g03"): the *distinct
+drawing* a dataset should keep once. Shared openings/endings keep their keys, so equal ids across
+episodes are the same drawing. ``kind`` is the kind of case (DISTINCT_KINDS on a group's first
+frame: what changed from the frame before; COPY_KINDS on the others: how it differs from the
+group's anchor), so coverage and redundancy can be scored per kind (udw.dedupe.quality).
 """
 
 from __future__ import annotations
@@ -37,11 +44,33 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .cast import CHARACTERS
-from .figure import face_box
+from .figure import POSE_WALK_A, POSE_WALK_B, face_box
 from .plan import EpisodePlan
 from .storyboard import FrameState, near_duplicate, shot_state
 
-FORMAT, VERSION = "udw.samples.truth", 1
+FORMAT, VERSION = "udw.samples.truth", 2
+READS = (1, 2)  # version 1 files have no distinct-drawing ids nor kinds (read as "")
+# Kinds of case. The first frame of a near-duplicate group is a distinct drawing; its kind says how
+# it differs from the frame before it. Every other frame is a copy; its kind says how it differs
+# from its group's anchor. (Image sets add the noise-model copies, see .imageset.)
+DISTINCT_KINDS = {
+    "cut": "the first frame of a scene",
+    "expression": "another facial expression (brows, eyes and mouth drawn anew)",
+    "outfit": "the same drawing in other outfit colours",
+    "head_tilt": "the head tilted by a few degrees",
+    "hand": "a hand moved (to the chest, to the chin, back down)",
+    "arm": "an arm raised or lowered",
+    "walk": "the other drawing of a walk cycle",
+    "move": "a character displaced beyond shift_px (a hop) or entering",
+    "pan_reveal": "the camera moved beyond shift_px from every earlier drawing: new picture shows",
+}
+COPY_KINDS = {
+    "hold": "the very same drawing again (held on twos/threes, or repeated)",
+    "blink": "eyes half shut or closed, all else the same drawing",
+    "lip_flap": "another mouth drawing while talking, all else the same",
+    "slow_pan": "the camera moved by at most shift_px from the group's anchor",
+    "small_move": "a character displaced by at most shift_px",
+}
 BUCKETS = ("0-25", "25-50", "50-75", "75-100")
 ND_DEFINITION = (
     "Groups never span a scene cut. Inside a scene, frames are taken in order; each frame joins the "
@@ -85,6 +114,8 @@ class FrameTruth:
     group: int
     faces: tuple[FaceTruth, ...]
     cam: tuple[int, int] = (0, 0)  # camera offset in the scene's background art (pans, tilts)
+    distinct: str = ""  # distinct-drawing id "{scene key}.g{n:02d}", stable across episodes
+    kind: str = ""      # kind of case: a DISTINCT_KINDS key on a group's first frame, else COPY_KINDS
 
     @property
     def count(self) -> int:
@@ -189,6 +220,31 @@ def _shared(plan: EpisodePlan, other: EpisodePlan) -> list[SharedTruth]:
     return out
 
 
+def _distinct_kind(prev: FrameState, st: FrameState) -> str:
+    """How a new distinct drawing differs from the frame before it."""
+    if len(prev.actors) != len(st.actors):
+        return "move"
+    for p, q in zip(prev.actors, st.actors):
+        if p.char != q.char or p.h != q.h:
+            return "move"
+        for field, kind in (("outfit", "outfit"), ("expression", "expression"), ("tilt", "head_tilt"),
+                            ("hand", "hand")):
+            if getattr(p, field) != getattr(q, field):
+                return kind
+        if p.pose != q.pose:
+            return "walk" if {p.pose, q.pose} & {POSE_WALK_A, POSE_WALK_B} else "arm"
+    return "pan_reveal" if prev.cam != st.cam else "move"
+
+
+def _copy_kind(anchor: FrameState, st: FrameState) -> str:
+    """How a frame differs from its group's anchor (the same drawing)."""
+    if any(p.eyes != q.eyes for p, q in zip(anchor.actors, st.actors)):
+        return "blink"
+    if any(p.mouth != q.mouth for p, q in zip(anchor.actors, st.actors)):
+        return "lip_flap"
+    return "slow_pan" if anchor.cam != st.cam else "small_move"
+
+
 def build_truth(plan: EpisodePlan, video: str, container: str, codec: str,
                 shared_with: Sequence[EpisodePlan] = ()) -> EpisodeTruth:
     """Derive the ground truth from the plan alone (nothing is drawn or encoded)."""
@@ -200,6 +256,7 @@ def build_truth(plan: EpisodePlan, video: str, container: str, codec: str,
         start = plan.starts[k]
         seen: dict = {}
         anchors: list = []  # (anchor state, group id) of this scene, in creation order
+        prev = None
         for f in range(shot.length):
             i = start + f
             st = shot_state(shot, k, f, w, h)
@@ -209,16 +266,21 @@ def build_truth(plan: EpisodePlan, video: str, container: str, codec: str,
             else:
                 drawing, hold_of = f"{shot.key}.d{len(seen):03d}", None
                 seen[content] = (drawing, i)
-            gid = next((g for a, g in anchors if near_duplicate(a, st, shift)), None)
-            if gid is None:
+            found = next(((a, g) for a, g in anchors if near_duplicate(a, st, shift)), None)
+            if found is None:
                 gid = len(groups)
                 anchors.append((st, gid))
                 groups.append(GroupTruth(gid, k, i, (i,)))
+                kind = "cut" if prev is None else _distinct_kind(prev, st)
             else:
+                gid = found[1]
                 g = groups[gid]
                 groups[gid] = GroupTruth(g.id, g.scene, g.anchor, g.frames + (i,))
+                kind = "hold" if hold_of is not None else _copy_kind(found[0], st)
+            n_in_scene = next(n for n, (_, g) in enumerate(anchors) if g == gid)
             frames.append(FrameTruth(i, round(i / plan.fps, 6), k, drawing, hold_of, gid,
-                                     _faces(st, w, h), st.cam))
+                                     _faces(st, w, h), st.cam, f"{shot.key}.g{n_in_scene:02d}", kind))
+            prev = st
         camera = {"start": [round(shot.cam[0]), round(shot.cam[1])],
                   "velocity": [round(shot.cam_v[0], 6), round(shot.cam_v[1], 6)], "step": shot.cam_step}
         scenes.append(SceneTruth(k, shot.key, shot.segment, start, start + shot.length, shot.kind,

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from .truth import (FORMAT, ND_DEFINITION, VERSION, EpisodeTruth, FaceTruth, FrameTruth, GroupTruth,
+from .truth import (COPY_KINDS, DISTINCT_KINDS, FORMAT, ND_DEFINITION, READS, VERSION, EpisodeTruth, FaceTruth, FrameTruth, GroupTruth,
                     SceneTruth, SharedTruth)
 
 
@@ -26,13 +26,14 @@ def truth_to_dict(t: EpisodeTruth) -> dict:
         "box_format": "xyxy-px-exclusive",
         "near_duplicate": {"shift_px": t.shift_px, "definition": ND_DEFINITION},
         "characters": list(t.characters),
+        "kinds": {"distinct": DISTINCT_KINDS, "copy": COPY_KINDS},
         "segments": [{"kind": k, "start": a, "end": b} for k, a, b in t.segments],
         "scenes": [{"id": s.id, "key": s.key, "segment": s.segment, "start": s.start, "end": s.end,
                     "kind": s.kind, "shot": s.shot, "background": s.background, "timing": s.timing,
                     "camera": s.camera, "characters": list(s.characters)} for s in t.scenes],
         "groups": [{"id": g.id, "scene": g.scene, "anchor": g.anchor, "frames": list(g.frames)} for g in t.groups],
         "frames": [{"i": f.i, "pts": f.pts, "scene": f.scene, "drawing": f.drawing, "hold_of": f.hold_of,
-                    "group": f.group, "cam": list(f.cam), "faces": [_face(x) for x in f.faces]} for f in t.frames],
+                    "group": f.group, "distinct": f.distinct, "kind": f.kind, "cam": list(f.cam), "faces": [_face(x) for x in f.faces]} for f in t.frames],
         "shared": [{"episode": s.episode, "segment": s.segment, "frames": [list(p) for p in s.frames]}
                    for s in t.shared],
     }
@@ -77,13 +78,13 @@ def _box(v) -> tuple[int, int, int, int]:
 def truth_from_dict(d: dict) -> EpisodeTruth:
     if d.get("format") != FORMAT:
         raise ValueError(f"not a UDW sample truth file (format {d.get('format')!r})")
-    if d.get("version") != VERSION:
-        raise ValueError(f"unsupported truth version {d.get('version')!r}; this code reads {VERSION}")
+    if d.get("version") not in READS:
+        raise ValueError(f"unsupported truth version {d.get('version')!r}; this code reads {READS}")
     frames = tuple(
         FrameTruth(f["i"], f["pts"], f["scene"], f["drawing"], f["hold_of"], f["group"],
                    tuple(FaceTruth(x["char"], _box(x["box"]), bool(x["clipped"]),
                                    _box(x.get("full_box", x["box"]))) for x in f["faces"]),
-                   (int(f["cam"][0]), int(f["cam"][1])))
+                   (int(f["cam"][0]), int(f["cam"][1])), f.get("distinct", ""), f.get("kind", ""))
         for f in d["frames"])
     return EpisodeTruth(
         d["series"], d["episode"], d["prefix"], d["video"], d["container"], d["codec"], d["width"],

@@ -75,6 +75,12 @@ def thumb_source(luma: np.ndarray) -> np.ndarray:
         (THUMB_SOURCE, THUMB_SOURCE), Image.Resampling.BOX))
 
 
+def yuv_thumb(planes: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """An RGB thumbnail of `size` (width, height) from 8-bit Y, U, V planes (BT.601 matrix)."""
+    y, u, v = (cv2.resize(np.ascontiguousarray(p), size, interpolation=cv2.INTER_AREA) for p in planes[:3])
+    return cv2.cvtColor(cv2.merge([y, v, u]), cv2.COLOR_YCrCb2RGB)
+
+
 def luma_of(frame: av.VideoFrame, planes: list[np.ndarray]) -> np.ndarray:
     """The brightness plane: plane 0 of YUV; for RGB sources, a grey conversion."""
     if frame.format.name == "gbrp" or frame.format.is_rgb:

@@ -16,7 +16,6 @@ import numpy as np
 from ..core.ports import Ports
 from .decode import VideoDecoder
 from .frames import to_array
-from .neardup import RecentKept
 from .probe import probe
 from .select import Selector
 from .settings import FrameSettings
@@ -36,7 +35,7 @@ def iter_selected(path: Union[str, Path], settings: Optional[FrameSettings] = No
     ports = ports or Ports()
     info = probe(path)
     size = info.display_size
-    recent = RecentKept(settings.dedupe_window, settings.dedupe_shift, settings.dedupe_change, size)
+    recent = settings.recent_kept(size)
     selector = Selector(settings, info)
     kept = 0
     total = info.frames or 0

@@ -1,27 +1,35 @@
 """Streaming near-duplicate removal: is this decoded frame a copy of a recently kept one?
 
 A near-duplicate of a kept frame shows the same drawing, possibly slid a little (a slow pan) or
-with small local changes (a blink, a mouth flap). So the test aligns before comparing:
+with a blink or a mouth flap; another expression, outfit colour, hand, arm or head angle is a
+different drawing (issue 14). So the test aligns, then decides on local colour evidence:
 
 1. each candidate gets a cheap signature from its luma plane: the shared `grey_thumb` (32x32,
    zero-mean, unit norm: dot products are correlations) and a 128x128 grey picture;
 2. the kept frames of the window whose thumbs correlate best (at least `PREFILTER`) are aligned
-   with the candidate by phase correlation on the grey pictures;
-3. it is a near-duplicate when the shift is at most `max_shift` of the frame width (default 1/80:
-   8 px at 640) and, once aligned, at most `max_change` of the picture changed (by more than
-   `CHANGE_LEVEL` grey levels).
+   with the candidate by phase correlation on the grey pictures; a shift over `max_shift` of the
+   frame width (default 1/80: 8 px at 640) reveals new picture: not a copy;
+3. grey screen: once aligned, at most `max_change` of the picture may have changed (by more than
+   `CHANGE_LEVEL` grey levels, with a tolerance for layers sliding by different amounts);
+4. colour check (with a `ColourCheck`): the candidate's colour thumbnail, shifted back, is held
+   against the kept one block by block (`udw.dedupe.verify.block_residual`: each pixel's distance
+   outside the other picture's 3x3 range, per channel, averaged over 4x4 blocks); the largest block
+   must stay under the verifier's calibrated limit. A change confined to one small spot or to a
+   pair of spots side by side (a mouth flap, a blink) still merges unless `keep_flaps`.
+Step 3 alone is the old rule; it merged acting changes (coverage 0.74): step 4 keeps them.
 Flat frames (black, white, one colour) have no shape: they match by mean brightness.
-Memory is `window` signatures (~17 KiB each), whatever the video length.
+Memory is `window` signatures (~17 KiB each, ~110 KiB with the colour thumbnail).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 import numpy as np
 
 from ..dedupe.signatures import grey_thumb, phash
+from .colour import ColourCheck
 
 try:
     import cv2
@@ -42,16 +50,25 @@ class Signature:
     mean: float        # mean brightness 0..255 of the source luma
     phash: np.uint64
     grey: Optional[np.ndarray] = None  # the small grey picture, for alignment
+    # the colour thumbnail for the colour check, made on first use (most candidates never need it)
+    colour_fn: Optional[Callable[[], np.ndarray]] = field(default=None, repr=False, compare=False)
+    _colour: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     @property
     def flat(self) -> bool:
         return not self.thumb.any()
 
+    def colour(self) -> Optional[np.ndarray]:
+        if self._colour is None and self.colour_fn is not None:
+            self._colour, self.colour_fn = self.colour_fn(), None
+        return self._colour
 
-def signature(grey: np.ndarray) -> Signature:
-    """Signature of a small grey picture (uint8), e.g. `frames.thumb_source(luma)`."""
+
+def signature(grey: np.ndarray, colour_fn: Optional[Callable[[], np.ndarray]] = None) -> Signature:
+    """Signature of a small grey picture (uint8), e.g. `frames.thumb_source(luma)`; `colour_fn`
+    makes the colour thumbnail (HxWx3 uint8, `colour.COLOUR_SIDE` on the long side) when asked."""
     g = grey.astype(np.float32)
-    return Signature(grey_thumb(g, THUMB), float(g.mean()), phash(grey), grey)
+    return Signature(grey_thumb(g, THUMB), float(g.mean()), phash(grey), grey, colour_fn)
 
 
 class RecentKept:
@@ -60,14 +77,17 @@ class RecentKept:
     `frame_size` (width, height) converts shifts measured on the grey pictures to frame pixels.
     """
 
-    def __init__(self, window: int, max_shift: float, max_change: float, frame_size: tuple[int, int]):
+    def __init__(self, window: int, max_shift: float, max_change: float, frame_size: tuple[int, int],
+                 colour: Optional[ColourCheck] = None):
         self.window = max(1, int(window))
         self.max_shift = float(max_shift)
         self.max_change = float(max_change)
         self.frame_size = frame_size
+        self.colour = colour
         self.thumbs = np.zeros((self.window, THUMB * THUMB), np.float32)
         self.means = np.full(self.window, np.nan, np.float32)
         self.greys: list[Optional[np.ndarray]] = [None] * self.window
+        self.sigs: list[Optional[Signature]] = [None] * self.window
         self.refs: list[object] = [None] * self.window
         self.n = 0
 
@@ -76,6 +96,9 @@ class RecentKept:
         self.thumbs[slot] = sig.thumb
         self.means[slot] = sig.mean
         self.greys[slot] = sig.grey
+        if self.colour is not None and not sig.flat:
+            sig.colour()  # made now, so the window never holds on to a decoded frame
+        self.sigs[slot] = sig
         self.refs[slot] = ref
         self.n += 1
 
@@ -99,7 +122,13 @@ class RecentKept:
             gh, gw = sig.grey.shape
             dx, dy, change = aligned_change(self.greys[i], sig.grey, self._reach(gw, gh))
             shift = max(abs(dx) * self.frame_size[0] / gw, abs(dy) * self.frame_size[1] / gh)  # frame px
-            if shift <= self.max_shift * self.frame_size[0] + SHIFT_SLACK and change <= self.max_change:
+            if shift > self.max_shift * self.frame_size[0] + SHIFT_SLACK:
+                continue
+            if self.colour is None:
+                if change <= self.max_change:
+                    return self.refs[i], change
+                continue
+            if self.colour.same_drawing(self.sigs[i], sig, dx / gw, dy / gh, change, self.max_change, self.max_shift):
                 return self.refs[i], change
         return None
 

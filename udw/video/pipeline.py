@@ -25,7 +25,7 @@ from .naming import EpisodeName
 from .neardup import RecentKept, signature
 from .output import FrameWriter
 from .probe import VideoInfo
-from .select import Candidate, Selector
+from .select import Candidate, Selector, colour_fn
 from .settings import FrameSettings
 from .store import FRAME_DIR, Committed, FrameRow, commit_rows
 
@@ -77,7 +77,7 @@ class VideoJob:
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> VideoStats:
         s = self.settings
-        recent = RecentKept(s.dedupe_window, s.dedupe_shift, s.dedupe_change, self.size)
+        recent = s.recent_kept(self.size)
         total = self._expected_frames()
         with VideoDecoder(self.info, s.hwaccel, keyframes_only=s.mode == "keyframes",
                           start=s.start, end=s.end) as decoder:
@@ -115,7 +115,8 @@ class VideoJob:
         self.stats.resumed += 1
         if done.status == "active":
             self.stats.kept += 1
-            sig = cand.sig if cand is not None else signature(thumb_source(luma_of(d.frame, planes8(d.frame))))
+            sig = cand.sig if cand is not None else signature(thumb_source(luma_of(d.frame, planes8(d.frame))),
+                                                              colour_fn(d.frame, self.info.display_size))
             recent.add(sig, d.index)
             if not (self.ds.root / done.path).exists():  # deleted by hand: write it again
                 self.writer.submit(d.frame, self.ds.root / done.path, self.size).result()

@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 
 from ..core.errors import BadInput
 from ..core.manifest import settings_key
-from .mpdecimate import SEED_FRAC, SEED_HI, SEED_LO, MpdecimateParams
+from .mpdecimate import HOLD_FRAC, HOLD_HI, HOLD_LO, MpdecimateParams
 
 MODES = ("mpdecimate", "keyframes", "every", "scene")
 FORMATS = {"png": ".png", "webp": ".webp", "jpeg": ".jpg"}
@@ -22,10 +22,11 @@ _RUNTIME = {"workers", "hwaccel", "redo"}
 @dataclass(frozen=True)
 class FrameSettings:
     mode: str = "mpdecimate"
-    # mpdecimate (FFmpeg semantics; defaults are the seed's hi=64*200:lo=64*50:frac=0.33)
-    hi: int = SEED_HI
-    lo: int = SEED_LO
-    frac: float = SEED_FRAC
+    # mpdecimate (FFmpeg semantics). Defaults hi=64*50:lo=64*12:frac=0.33 drop holds only; the
+    # seed's hi=64*200:lo=64*50 also dropped new drawings (issue 14)
+    hi: int = HOLD_HI
+    lo: int = HOLD_LO
+    frac: float = HOLD_FRAC
     max_drop: int = 0
     keep: int = 0
     # every: every Nth frame, or `fps` frames per second when fps > 0
@@ -38,8 +39,12 @@ class FrameSettings:
     # streaming near-duplicate removal against the last `dedupe_window` kept frames
     dedupe: bool = True
     dedupe_shift: float = 0.0125   # largest slide still a duplicate, as a fraction of the width (1/80)
-    dedupe_change: float = 0.005   # largest changed share of the picture once aligned (0.5%)
+    dedupe_change: float = 0.005   # grey screen: largest changed share once aligned (0.5%), when the
+    #                                colour check is off; with it, shares over 4% are never copies
     dedupe_window: int = 32
+    dedupe_colour: bool = True     # the colour check (issue 14): keeps expressions, outfits, hands
+    dedupe_strictness: float = 1.0  # divides the colour check's block limit (2: keeps more apart)
+    keep_lip_flaps: bool = False   # keep blinks and mouth flaps of one drawing as separate frames
     # openings/endings shared across the episodes of one run (first and last thirds)
     cross_episode: str = "drop"
     cross_threshold: float = 0.95
@@ -74,6 +79,8 @@ class FrameSettings:
                "a fraction of the picture, e.g. 0.005 (lower keeps more frames)")
         _check(0.0 < self.cross_threshold <= 1.0, f"cross-episode threshold {self.cross_threshold} is outside (0, 1]",
                "e.g. 0.95")
+        _check(0.25 <= self.dedupe_strictness <= 4.0, f"dedupe strictness {self.dedupe_strictness} is outside "
+               "0.25..4", "1 is calibrated on the copy noise model; 2 keeps more frames apart")
         _check(1 <= self.dedupe_window <= 4096, f"dedupe window {self.dedupe_window} is outside 1..4096", "e.g. 32")
         _check(0.0 < self.scene_threshold <= 2.0, f"scene threshold {self.scene_threshold} is outside (0, 2]",
                "e.g. 0.5")
@@ -86,6 +93,14 @@ class FrameSettings:
     @property
     def mpdecimate(self) -> MpdecimateParams:
         return MpdecimateParams(self.hi, self.lo, self.frac, self.max_drop, self.keep)
+
+    def recent_kept(self, frame_size: tuple[int, int]):
+        """The streaming near-duplicate window these settings describe."""
+        from .colour import ColourCheck
+        from .neardup import RecentKept
+
+        colour = ColourCheck(self.dedupe_strictness, self.keep_lip_flaps) if self.dedupe_colour else None
+        return RecentKept(self.dedupe_window, self.dedupe_shift, self.dedupe_change, frame_size, colour)
 
     @property
     def suffix(self) -> str:
