@@ -146,7 +146,8 @@ def main() -> int:
     a = p.parse_args()
     from udw.dedupe.settings import METHODS
 
-    threshold = a.threshold if a.threshold is not None else METHODS[a.method].default
+    # the default search threshold: candidates for the pair verifier (what `udw dedupe` uses)
+    threshold = a.threshold if a.threshold is not None else METHODS[a.method].candidate
     if a.child:
         step, folder = a.child[0], Path(a.child[1])
         if step == "gen":

@@ -12,9 +12,9 @@ from ..udw.gallery.fonts import ui_font
 from .host import (CATEGORY, DATASET_TYPE, DatasetStageNode, comfy_ports, from_image_batch, register_model_folder,
                    to_image_batch, ui_preview)
 
-_DEFAULTS = ", ".join(f"{m.name} {m.default:g}" for m in METHODS.values())
-_THRESHOLD = ("FLOAT", {"default": METHODS["structure"].default, "min": 0.5, "max": 1.0, "step": 0.001,
-                        "tooltip": f"smallest similarity that counts as a duplicate (1 = identical only). "
+_DEFAULTS = ", ".join(f"{m.name} {m.candidate:g}" for m in METHODS.values())
+_THRESHOLD = ("FLOAT", {"default": METHODS["structure"].candidate, "min": 0.5, "max": 1.0, "step": 0.001,
+                        "tooltip": f"smallest signature similarity of a candidate pair, which the pair verifier then checks (1 = identical only). "
                                    f"Typical: {_DEFAULTS}. For the hashes, 1 - bits/64."})
 _METHOD = (list(METHODS), {"default": "structure", "tooltip": "; ".join(f"{m.name}: {m.help}" for m in METHODS.values())})
 _KEEP = (list(KEEP_RULES), {"default": "sharpest", "tooltip": "; ".join(f"{k}: {v}" for k, v in KEEP_RULES.items())})
@@ -54,7 +54,9 @@ def _note(text: str, width: int = 640) -> Image.Image:
 
 class UDWRemoveDuplicates:
     DESCRIPTION = ("Find near-duplicate pictures in a dataset, keep one per cluster and mark the rest as "
-                   "duplicates (or move/delete their files). Re-running replaces the previous result; "
+                   "duplicates (or move/delete their files). Signatures propose candidate pairs; the pair "
+                   "verifier merges copies and keeps different drawings (expressions, outfit colours), and "
+                   "the report names the closest calls on both sides. Re-running replaces the previous result; "
                    "UDW Restore Duplicates undoes it. Outputs a preview of the largest clusters.")
     CATEGORY = f"{CATEGORY}/dedupe"
     RETURN_TYPES = (DATASET_TYPE, "IMAGE", "STRING")

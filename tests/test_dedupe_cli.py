@@ -26,7 +26,7 @@ def folder(tmp_path, source):
 def test_mark_with_eval_and_preview(folder, capsys):
     assert main(["-q", "dedupe", str(folder), "--eval", str(folder / "truth.json")]) == 0
     out = capsys.readouterr().out
-    assert "dedupe (structure >= 0.9 candidates, verified" in out and "marked" in out
+    assert "dedupe (structure >= 0.95 candidates, verified" in out and "marked" in out
     assert "verifier:" in out and "copies" in out and "coverage" in out and "wrong merges" in out
     assert "pairs    precision" in out and "removal  precision" in out and "clusters precision" in out
     assert (folder / "previews" / "dedupe.png").is_file()

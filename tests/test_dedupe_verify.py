@@ -183,3 +183,28 @@ def test_dataset_bad_input_transparent_animated_sizes_and_a_single_picture(tmp_p
     pic.save(single / "only.png")
     alone = dedupe_dataset(single, dry_run=True)
     assert alone.considered == 1 and alone.removed == 0 and alone.kept == 1
+
+
+def test_faces_in_the_manifest_reach_the_verifier(tmp_path):
+    from udw.core.manifest import Dataset
+    from udw.dedupe import compute
+    from udw.dedupe.run import dedupe_dataset
+    from udw.faces.geometry import Face
+    from udw.faces.store import save_faces
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    scene(31, (320, 180)).save(folder / "a.png")
+    scene(32, (320, 180)).save(folder / "b.png")
+    dedupe_dataset(folder, dry_run=True, preview=False)            # indexes the folder in place
+    ds = Dataset(folder)
+    item = ds.items()[0]
+    with ds.transaction() as conn:
+        save_faces(conn, item.id, [Face(40, 20, 120, 100)])
+        conn.execute("DELETE FROM signatures WHERE item_id=? AND kind=?", (item.id, compute.VERIFY))
+    dedupe_dataset(folder, dry_run=True, preview=False)            # recomputes the missing kind
+    with ds.db() as conn:
+        blob = conn.execute("SELECT data FROM signatures WHERE item_id=? AND kind=?", (item.id, compute.VERIFY)).fetchone()[0]
+    feat = Features.from_bytes(blob)
+    assert len(feat.faces) == 1 and feat.faces[0] == pytest.approx((40 / 320, 20 / 180, 120 / 320, 100 / 180))
+    assert len(feat.face_crops) == 1

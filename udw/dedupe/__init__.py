@@ -5,7 +5,9 @@
     print(report.summary()); restore("my_dataset")   # undo
 
 Modules: signatures (per-picture signatures), compute/stage (signatures stored in the manifest,
-resumable), embed (ONNX embedders), search/engine (index + exact verification), cluster
+resumable), embed (ONNX embedders), search/engine (index: candidate pairs), verify/align/crops
+(the pair verifier: copy or different drawing, and why), verified (verification inside
+clustering, the record of decisions), noise (the copies' noise model), cluster
 (union-find / direct linkage, survivors), apply (marks, moves, deletes, undo), evaluate
 (precision/recall against ground truth), preview (cluster grids), run (the whole thing).
 Submodules are imported on use, so importing the package stays light.

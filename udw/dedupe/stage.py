@@ -39,6 +39,7 @@ class SignatureStage(Stage):
 
     def __init__(self, embedder: Optional[Embedder] = None):
         self.embedder = embedder
+        self.face_boxes: dict[int, list] = {}
         self.kinds = list(compute.BASE_KINDS) + ([compute.embed_kind(embedder.model_id)] if embedder else [])
 
     def settings(self) -> dict:
@@ -55,7 +56,9 @@ class SignatureStage(Stage):
                     "AND d.settings=? AND d.ok=0)")
             args += [self.name, key]
         with ds.db() as conn:
-            return [r[0] for r in conn.execute(sql + " ORDER BY i.id", args)]
+            ids = [r[0] for r in conn.execute(sql + " ORDER BY i.id", args)]
+            self.face_boxes = _faces(conn, ids)   # read here: workers never open the manifest
+        return ids
 
     def load(self, ds: Dataset, item: Item) -> Loaded:
         try:
@@ -63,7 +66,8 @@ class SignatureStage(Stage):
         except BadInput as exc:
             raise ItemError(str(exc).split("\n")[0]) from exc
         prepared = self.embedder.prepare(pic.rgb) if self.embedder else None
-        return Loaded(compute.base_signatures(pic.rgb, pic.width, pic.height, _faces(ds, item.id)), prepared)
+        faces = getattr(self, "face_boxes", {}).get(item.id, [])
+        return Loaded(compute.base_signatures(pic.rgb, pic.width, pic.height, faces), prepared)
 
     def process(self, ds: Dataset, items: Sequence[Item], loaded: Sequence[Loaded]) -> list[Any]:
         if not self.embedder:
@@ -82,12 +86,11 @@ class SignatureStage(Stage):
             conn.execute("UPDATE items SET width=?, height=? WHERE id=?", (int(stats[1]), int(stats[2]), item.id))
 
 
-def _faces(ds: Dataset, item_id: int) -> list[tuple[float, float, float, float]]:
-    """The item's face boxes when the faces stage has run (the verifier looks at them closely)."""
+def _faces(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[tuple[float, float, float, float]]]:
+    """Face boxes of the items the faces stage has seen (the verifier looks at them closely)."""
     from ..faces.store import load_faces
 
-    with ds.db() as conn:
-        return [(f.x0, f.y0, f.x1, f.y1) for f in load_faces(conn, [item_id]).get(item_id, [])]
+    return {i: [(f.x0, f.y0, f.x1, f.y1) for f in faces] for i, faces in load_faces(conn, ids).items()}
 
 
 def load_signatures(ds: Dataset, kinds: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -14,9 +14,12 @@ from ..host import UiHost
 from .common import friendly, stop_button
 
 TITLE = "Dedupe"
-_HELP = ("Threshold = the smallest similarity that counts as a duplicate (1 = identical only). Typical: "
-         + ", ".join(f"{m.name} {m.default:g}" for m in METHODS.values())
-         + ". A re-run replaces the previous result; **Undo** restores everything (moved files too).")
+_HELP = ("Threshold = the smallest signature similarity of a *candidate* pair (1 = identical only). Typical: "
+         + ", ".join(f"{m.name} {m.candidate:g}" for m in METHODS.values())
+         + ". Each candidate is then checked by the pair verifier: copies (re-encodes, rescales, slight crops "
+         "and shifts, tone drift) are merged, different drawings (another expression, outfit colour, pose) are "
+         "kept; the status lists the closest calls on both sides and the preview shows why. "
+         "A re-run replaces the previous result; **Undo** restores everything (moved files too).")
 
 
 def build(host: UiHost) -> None:
@@ -25,7 +28,7 @@ def build(host: UiHost) -> None:
             dataset = gr.Textbox(label="Dataset or folder of pictures", value="my_dataset", elem_id="udw_dedupe_path")
             with gr.Row():
                 method = gr.Dropdown(list(METHODS), value="structure", label="Method", elem_id="udw_dedupe_method")
-                threshold = make(gr.Slider, minimum=0.5, maximum=1.0, step=0.001, value=METHODS["structure"].default,
+                threshold = make(gr.Slider, minimum=0.5, maximum=1.0, step=0.001, value=METHODS["structure"].candidate,
                                  label="Threshold (similarity)", elem_id="udw_dedupe_threshold")
             with gr.Row():
                 keep = gr.Radio(list(KEEP_RULES), value="sharpest", label="Keep")
