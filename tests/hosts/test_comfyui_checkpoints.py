@@ -2,7 +2,7 @@
 
 1. ComfyUI's own comfy.sd.load_checkpoint_guess_config detects the test checkpoint as SD15, the
    node applies clip skip 2, and a kohya LoRA from udw.testing maps onto every target layer.
-2. A ComfyUI server with the pack installed runs workflows/udw_generate.api.json end to end
+2. A ComfyUI server with the pack installed runs example_workflows/api/udw_generate.json end to end
    (loader -> LoRA stack -> look -> KSampler -> save), refuses an SDXL file at validation with a
    message, and shows an inspection report.
 """
